@@ -1,0 +1,240 @@
+"""Turn a site's source files into the output files: read, parse, anchor, render, assemble.
+
+`build_from_files` is pure (a mapping of relative paths to bytes in, a Site or Problems out);
+`read_sources` is the one function here that reads the disk.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .anchoring import anchor_notes, normalise_seed, slugify
+from .annotations import parse_annotation, parse_context_entry
+from .config import parse_config
+from .model import Annotation, Article, Config, ContextEntry, Location, Problem, Seed, Site
+from .seeds import decode_text, parse_seed, slug_from_name
+from .site import build_site
+from .theme import TemplateRenderError, Theme
+
+SOURCE_FOLDERS = ("seeds", "content", "templates", "static")
+CONFIG_FILES = ("sitegen.toml", "pyproject.toml")
+PLACEHOLDER_BASE_URL = "http://localhost:8000/"
+
+
+@dataclass(frozen=True)
+class Options:
+    base_url: str | None = None
+    drafts: bool = False
+
+
+@dataclass
+class Sources:
+    """The site's files sorted by role, decoded where they are text."""
+
+    seeds: dict[str, bytes] = field(default_factory=dict)
+    annotations: dict[str, bytes] = field(default_factory=dict)
+    contexts: dict[str, bytes] = field(default_factory=dict)
+    templates: dict[str, bytes] = field(default_factory=dict)
+    static: dict[str, bytes] = field(default_factory=dict)
+    config: dict[str, bytes] = field(default_factory=dict)
+
+
+def read_sources(root: Path) -> dict[str, bytes]:
+    """Every file under the site's source folders, by path relative to root with '/'."""
+    files = {}
+    for name in CONFIG_FILES:
+        if (root / name).is_file():
+            files[name] = (root / name).read_bytes()
+    for folder in SOURCE_FOLDERS:
+        base = root / folder
+        for directory, subdirectories, names in os.walk(base):
+            subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+            for name in sorted(names):
+                if name.startswith(".") or name.endswith("~"):
+                    continue
+                path = Path(directory, name)
+                files[path.relative_to(root).as_posix()] = path.read_bytes()
+    return files
+
+
+def sort_sources(files: Mapping[str, bytes]) -> Sources:
+    sources = Sources()
+    for path, data in sorted(files.items()):
+        folder, _, rest = path.partition("/")
+        if path in CONFIG_FILES:
+            sources.config[path] = data
+        elif folder == "seeds" and rest.endswith(".txt") and "/" not in rest:
+            sources.seeds[path] = data
+        elif folder == "content" and rest.startswith("context/") and rest.endswith(".md"):
+            sources.contexts[path] = data
+        elif folder == "content" and rest.endswith(".md"):
+            sources.annotations[path] = data
+        elif folder == "templates":
+            sources.templates[rest] = data
+        elif folder == "static":
+            sources.static[rest] = data
+    return sources
+
+
+def build_from_files(files: Mapping[str, bytes],
+                     options: Options = Options()) -> tuple[Site | None, list[Problem]]:
+    """Every stage runs on every file, so one build reports every problem at once."""
+    sources = sort_sources(files)
+    problems: list[Problem] = []
+    config = _read_config(sources, options, problems)
+    theme = _read_theme(sources, problems)
+    seeds = _parse_seeds(sources, problems)
+    annotations = _parse_all(sources.annotations, parse_annotation, problems)
+    contexts = {entry.slug: entry for entry in _parse_all(sources.contexts, parse_context_entry,
+                                                          problems)}
+    articles = _assemble(seeds, annotations, options, problems)
+    _check_context_refs(annotations, contexts, problems)
+    if any(problem.severity == "error" for problem in problems):
+        return None, problems
+    try:
+        output = build_site(articles, contexts, config, theme, sources.static)
+    except TemplateRenderError as failure:
+        return None, [*problems, failure.problem]
+    site = Site(output, articles=len(articles), notes=sum(len(a.anchors) for a in articles),
+                contexts=len(contexts))
+    return site, problems
+
+
+def _read_config(sources: Sources, options: Options, problems: list[Problem]) -> Config:
+    texts = {}
+    for path, data in sources.config.items():
+        text, decode_problems = decode_text(path, data)
+        problems += decode_problems
+        if text is not None:
+            texts[path] = text
+    config, config_problems = parse_config(texts, options.base_url)
+    problems += config_problems
+    if not config.base_url:
+        problems.append(Problem(Location(config.where), "base_url is not set: feed.xml and "
+                                f"sitemap.xml use {PLACEHOLDER_BASE_URL}",
+                                'set base_url = "https://example.org/" in sitegen.toml, '
+                                "or pass --base-url", "warning"))
+        config = replace(config, base_url=PLACEHOLDER_BASE_URL)
+    return config
+
+
+def _read_theme(sources: Sources, problems: list[Problem]) -> Theme:
+    overrides = {}
+    for name, data in sources.templates.items():
+        text, decode_problems = decode_text(f"templates/{name}", data)
+        problems += decode_problems
+        if text is not None:
+            overrides[name] = text
+    theme = Theme(overrides)
+    problems += theme.check()
+    return theme
+
+
+def _parse_seeds(sources: Sources, problems: list[Problem]) -> dict[str, Seed]:
+    seeds = {}
+    for path, data in sources.seeds.items():
+        seed, seed_problems = parse_seed(path, data)
+        problems += seed_problems
+        if seed:
+            seeds[seed.name] = seed
+    return seeds
+
+
+def _parse_all(files: dict[str, bytes], parse, problems: list[Problem]) -> list:  # type: ignore[no-untyped-def]
+    values = []
+    for path, data in files.items():
+        text, decode_problems = decode_text(path, data)
+        problems += decode_problems
+        if text is None:
+            continue
+        value, parse_problems = parse(path, text)
+        problems += parse_problems
+        if value is not None:
+            values.append(value)
+    return values
+
+
+def _assemble(seeds: dict[str, Seed], annotations: list[Annotation], options: Options,
+              problems: list[Problem]) -> list[Article]:
+    """Anchor every annotation (drafts too: they are always checked) and add the plain seeds."""
+    articles = []
+    annotated = set()
+    normalised = {}
+    for annotation in annotations:
+        seed = seeds.get(annotation.seed)
+        if seed is None:
+            if annotation.seed:
+                problems.append(_unknown_seed(annotation, seeds))
+            continue
+        annotated.add(seed.name)
+        if seed.name not in normalised:
+            normalised[seed.name] = normalise_seed(seed.text)
+        anchors, anchor_problems = anchor_notes(seed, annotation.notes, normalised[seed.name])
+        problems += anchor_problems
+        if annotation.draft and not options.drafts:
+            continue
+        articles.append(Article(annotation.slug, seed, annotation.title,
+                                annotation.date or seed.date, annotation, anchors))
+    for name, seed in seeds.items():
+        if name not in annotated:
+            slug = slug_from_name(name)
+            if not slug:
+                problems.append(Problem(Location(seed.path), f"seed file name {name!r} has no "
+                                        "letters or digits to make a page address from",
+                                        "rename the file, e.g. 104-harbour.txt"))
+                continue
+            articles.append(Article(slug, seed, seed.first_sentence(), seed.date, None))
+    _check_slugs(articles, problems)
+    _check_tags(articles, problems)
+    return articles
+
+
+def _unknown_seed(annotation: Annotation, seeds: dict[str, Seed]) -> Problem:
+    close = difflib.get_close_matches(annotation.seed, list(seeds), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "seed names a file in seeds/, e.g. 001_story.txt"
+    return Problem(annotation.seed_where or Location(annotation.path),
+                   f"unknown seed '{annotation.seed}': no such file in seeds/", hint)
+
+
+def _check_slugs(articles: list[Article], problems: list[Problem]) -> None:
+    owners: dict[str, Article] = {}
+    for article in articles:
+        other = owners.get(article.slug)
+        if other is None:
+            owners[article.slug] = article
+            continue
+        problems.append(Problem(Location(article.source), f"two pages have the slug "
+                                f"'{article.slug}': {other.source} and {article.source}",
+                                "set a different slug: in one of them"))
+    reserved = {"context", "tags", "page", "assets"}
+    for article in articles:
+        if article.annotation is None and article.slug in reserved:
+            problems.append(Problem(Location(article.source), f"seed file name gives the "
+                                    f"reserved slug '{article.slug}'", "rename the seed file"))
+
+
+def _check_tags(articles: list[Article], problems: list[Problem]) -> None:
+    for article in articles:
+        for tag in article.tags:
+            if not slugify(tag):
+                problems.append(Problem(Location(article.source), f"tag {tag!r} has no letters "
+                                        "or digits to make a page address from",
+                                        "write the tag with letters or digits"))
+
+
+def _check_context_refs(annotations: list[Annotation], contexts: dict[str, ContextEntry],
+                        problems: list[Problem]) -> None:
+    refs = [ref for a in annotations for note in a.notes for ref in note.refs]
+    refs += [ref for a in annotations for ref in a.preface_refs]
+    refs += [ref for entry in contexts.values() for ref in entry.refs]
+    for ref in refs:
+        if ref.slug in contexts:
+            continue
+        close = difflib.get_close_matches(ref.slug, list(contexts), n=1)
+        hint = (f"did you mean [[{close[0]}]]?" if close else
+                f"write content/context/{ref.slug}.md, or cite an existing entry")
+        problems.append(Problem(ref.where, f"unknown context entry [[{ref.slug}]]", hint))

@@ -1,0 +1,157 @@
+"""The `sitegen` command: parse arguments, run a verb, print problems, choose the exit code.
+
+Exit codes: 0 ok, 1 the site's content has errors, 2 the command was used wrongly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .build import Options, build_from_files, read_sources
+from .model import Problem
+from .output import UnsafePathError, write_site
+from .scaffold import new_annotation
+
+OK, CONTENT_ERROR, USAGE_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    if not getattr(arguments, "verb", None):
+        parser.print_help(sys.stderr)
+        return USAGE_ERROR
+    try:
+        return int(arguments.run(arguments))
+    except UsageError as error:
+        print(f"sitegen: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        return OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sitegen",
+        description="Build static sites of annotated news articles.")
+    parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
+
+    build = verbs.add_parser("build", help="build the site into public/")
+    _site_options(build)
+    build.add_argument("--out", type=Path, help="output folder (default: ROOT/public)")
+    build.add_argument("--base-url", help="the address the site is published at")
+    build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    build.set_defaults(run=run_build)
+
+    check = verbs.add_parser("check", help="run every check of build, write nothing")
+    _site_options(check)
+    check.set_defaults(run=run_check, base_url=None)
+
+    new = verbs.add_parser("new", help="start an annotation file for a seed")
+    new.add_argument("seed", metavar="SEED", help="a seed's file name in seeds/")
+    new.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
+    new.add_argument("--slug", help="the page's slug (default: from the seed's name)")
+    new.set_defaults(run=run_new)
+    return parser
+
+
+def _site_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
+    parser.add_argument("--drafts", action="store_true", help="build drafts too")
+
+
+def run_build(arguments: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    root = _site_root(arguments.root)
+    out = _output_folder(root, arguments.out)
+    site, problems = build_from_files(read_sources(root), Options(arguments.base_url,
+                                                                 arguments.drafts))
+    report(problems)
+    if site is None:
+        return CONTENT_ERROR
+    try:
+        write_site(site.files, out)
+    except (UnsafePathError, OSError) as error:
+        print(f"sitegen: error: {error}", file=sys.stderr)
+        return CONTENT_ERROR
+    if not arguments.quiet:
+        seconds = time.perf_counter() - started
+        print(f"Built {_count(site.articles, 'article')}, {_count(site.notes, 'note')}, "
+              f"{_count(site.contexts, 'context entry', 'context entries')} "
+              f"into {_shown(out)} in {seconds:.2f} s")
+    return OK
+
+
+def run_check(arguments: argparse.Namespace) -> int:
+    root = _site_root(arguments.root)
+    site, problems = build_from_files(read_sources(root), Options(None, arguments.drafts))
+    report(problems)
+    if site is None:
+        return CONTENT_ERROR
+    print(f"Checked {_count(site.articles, 'article')}, {_count(site.notes, 'note')}, "
+          f"{_count(site.contexts, 'context entry', 'context entries')}: no errors")
+    return OK
+
+
+def run_new(arguments: argparse.Namespace) -> int:
+    root = _site_root(arguments.root)
+    path, problems = new_annotation(root, arguments.seed, arguments.slug)
+    report(problems)
+    if path is None:
+        return CONTENT_ERROR
+    print(f"Wrote {_shown(path)}: add a note under a heading that quotes the article")
+    return OK
+
+
+def report(problems: list[Problem]) -> None:
+    ordered = sorted(problems, key=lambda p: (p.where.path, p.where.line, p.where.column))
+    for problem in ordered:
+        print(problem, file=sys.stderr)
+    errors = sum(problem.severity == "error" for problem in problems)
+    if errors:
+        print(f"{_count(errors, 'error')}: nothing was written", file=sys.stderr)
+
+
+def _site_root(root: Path) -> Path:
+    if not root.is_dir():
+        raise UsageError(f"--root {root}: no such folder")
+    return root.resolve()
+
+
+def _output_folder(root: Path, out: Path | None) -> Path:
+    """Refuse outputs whose replacement would delete sources or a home folder."""
+    target = (root / "public") if out is None else (Path.cwd() / out).resolve()
+    protected = {root, Path.home().resolve(), Path("/")}
+    protected |= {(root / name).resolve() for name in ("seeds", "content", "templates", "static")}
+    if target in protected or target in root.parents or root.is_relative_to(target):
+        raise UsageError(f"--out {out}: refusing to replace {target}, which holds the site's "
+                         "sources or more; choose an empty or build-only folder such as public/")
+    for source in ("seeds", "content", "templates", "static"):
+        if target.is_relative_to((root / source).resolve()):
+            raise UsageError(f"--out {out}: refusing to write inside {source}/")
+    return target
+
+
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number:,} {singular if number == 1 else (plural or singular + 's')}"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Read the site config: sitegen.toml, or [tool.sitegen] in pyproject.toml.
+
+Pure: takes the files' text, returns a Config and Problems.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from .model import Config, Location, Problem
+
+KEYS = ("title", "base_url", "description", "language", "author")
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+def parse_config(files: dict[str, str], base_url: str | None = None) -> tuple[Config, list[Problem]]:
+    if "sitegen.toml" in files:
+        path, section = "sitegen.toml", None
+    elif "pyproject.toml" in files:
+        path, section = "pyproject.toml", "sitegen"
+    else:
+        return _finish(Config(), {}, "sitegen.toml", "", base_url)
+    text = files[path]
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        where = Location(path, int(found[1]), int(found[2])) if found else Location(path, 1, 1)
+        return Config(where=path), [Problem(where, f"malformed TOML: {error}",
+                                            'strings need quotes: title = "My site"')]
+    if section:
+        data = data.get("tool", {}).get(section, {})
+    return _finish(Config(where=path), data, path, text, base_url)
+
+
+def _finish(default: Config, data: dict[str, Any], path: str, text: str,
+            base_url: str | None) -> tuple[Config, list[Problem]]:
+    problems = []
+    values = {}
+    for key, value in data.items():
+        where = _key_location(path, text, key)
+        if key not in KEYS:
+            close = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(KEYS)
+            problems.append(Problem(where, f"unknown config key '{key}'", hint, "warning"))
+        elif not isinstance(value, str):
+            problems.append(Problem(where, f"config key '{key}' must be a string",
+                                    f'write {key} = "..."'))
+        else:
+            values[key] = value.strip()
+    if base_url is not None:
+        values["base_url"] = base_url
+    url = values.get("base_url", "")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            where = _key_location(path, text, "base_url") if base_url is None else Location("--base-url")
+            problems.append(Problem(where, f"base_url must be an absolute http(s) URL, not {url!r}",
+                                    'write base_url = "https://user.github.io/repo/"'))
+            values["base_url"] = ""
+        elif not url.endswith("/"):
+            values["base_url"] = url + "/"
+    language = values.get("language", "en")
+    if not LANGUAGE.fullmatch(language):
+        problems.append(Problem(_key_location(path, text, "language"),
+                                f"language {language!r} is not a language tag", 'e.g. "en" or "pt-BR"'))
+        values["language"] = "en"
+    return replace(default, **values), problems
+
+
+def _key_location(path: str, text: str, key: str) -> Location:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return Location(path, number, 1)
+    return Location(path)

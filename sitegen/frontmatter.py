@@ -1,0 +1,216 @@
+"""Split a content file into front matter (YAML between ---, TOML between +++) and body.
+
+Pure. Every value comes back with the line it was written on, so field errors point at it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .model import Location, Problem
+
+QUOTE_HINT = "quote the value"
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    value: Any
+    where: Location
+    raw: str = ""  # the value as written, for messages: YAML reads `No` as false
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    fields: dict[str, Field]
+    body: str
+    body_line: int  # 1-based line of the file where the body starts
+
+
+def split_document(path: str, text: str) -> tuple[Document | None, list[Problem]]:
+    lines = text.split("\n")
+    opener = lines[0].rstrip() if lines else ""
+    if opener not in ("---", "+++"):
+        hint = "start the file with a line '---', then fields such as 'seed:' and 'title:', then '---'"
+        return None, [Problem(Location(path, 1, 1), "missing front matter", hint)]
+    for index in range(1, len(lines)):
+        closer = lines[index].rstrip()
+        if closer == opener:
+            break
+        if closer in ("---", "+++"):
+            message = f"front matter opened with '{opener}' on line 1 is closed with '{closer}'"
+            return None, [Problem(Location(path, index + 1, 1), message, f"close it with '{opener}'")]
+    else:
+        message = f"front matter opened with '{opener}' on line 1 is never closed"
+        return None, [Problem(Location(path, 1, 1), message, f"add a line '{opener}' after the last field")]
+    source = "\n".join(lines[1:index])
+    parse = _parse_yaml if opener == "---" else _parse_toml
+    fields, problems = parse(path, source)
+    body = "\n".join(lines[index + 1 :])
+    return Document(fields, body, index + 2), problems
+
+
+def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field], list[Problem]]:
+    loader = yaml.SafeLoader(source)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = Location(path, mark.line + 2, mark.column + 1) if mark else Location(path, 2, 1)
+        reason = getattr(error, "problem", None) or str(error)
+        return {}, [Problem(where, f"malformed YAML front matter: {reason}",
+                            "check the indentation and quote values that contain ':' or '#'")]
+    finally:
+        loader.dispose()
+    if node is None:
+        return {}, []
+    if not isinstance(node, yaml.MappingNode):
+        return {}, [Problem(Location(path, 2, 1), "front matter must be a list of 'key: value' lines")]
+    fields: dict[str, Field] = {}
+    problems = []
+    for key_node, value_node in node.value:
+        where = Location(path, key_node.start_mark.line + 2, key_node.start_mark.column + 1)
+        key = key_node.value
+        if key in fields:
+            problems.append(Problem(where, f"duplicate field '{key}' (first set on line "
+                                    f"{fields[key].where.line})", "keep one of them"))
+            continue
+        try:
+            value = loader.construct_object(value_node, deep=True)
+        except (ValueError, yaml.YAMLError) as error:
+            problems.append(Problem(where, f"invalid value for field '{key}': {error}", QUOTE_HINT))
+            continue
+        raw = value_node.value if isinstance(value_node, yaml.ScalarNode) else ""
+        fields[key] = Field(value, where, raw)
+    return fields, problems
+
+
+def _parse_toml(path: str, source: str) -> tuple[dict[str, Field], list[Problem]]:
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        line, column = (int(found[1]) + 1, int(found[2])) if found else (2, 1)
+        reason = re.sub(r"\s*\(at line .*\)$", "", str(error))
+        return {}, [Problem(Location(path, line, column), f"malformed TOML front matter: {reason}",
+                            "strings need quotes in TOML: title = \"...\"")]
+    lines = source.split("\n")
+    fields = {}
+    for key, value in data.items():
+        line = next((number for number, text in enumerate(lines, start=2)
+                     if re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", text)), 2)
+        fields[key] = Field(value, Location(path, line, 1))
+    return fields, []
+
+
+def unknown_fields(fields: dict[str, Field], known: tuple[str, ...]) -> list[Problem]:
+    problems = []
+    for key, field in fields.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "known fields: " + ", ".join(known)
+            problems.append(Problem(field.where, f"unknown field '{key}'", hint, "warning"))
+    return problems
+
+
+def type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dt.date):
+        return "a date"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    if value is None:
+        return "empty"
+    return "a string"
+
+
+class FieldReader:
+    """Typed access to front-matter fields that records a Problem for each bad one."""
+
+    def __init__(self, path: str, fields: dict[str, Field]) -> None:
+        self.path = path
+        self.fields = fields
+        self.problems: list[Problem] = []
+
+    def _fail(self, key: str, message: str, hint: str = QUOTE_HINT) -> None:
+        where = self.fields[key].where if key in self.fields else Location(self.path, 1, 1)
+        self.problems.append(Problem(where, message, hint))
+
+    def string(self, key: str, *, required: bool = False) -> str:
+        field = self.fields.get(key)
+        if field is None or field.value is None or field.value == "":
+            if required:
+                self._fail(key, f"missing required field '{key}'", f"add a line '{key}: ...'")
+            return ""
+        if not isinstance(field.value, str):
+            shown = field.raw or _yaml_spelling(field.value)
+            self._fail(key, f"field '{key}' must be a string, not {type_name(field.value)} ({shown})")
+            return ""
+        if required and not field.value.strip():
+            self._fail(key, f"field '{key}' is empty", f"give '{key}' a value")
+        return field.value.strip()
+
+    def string_list(self, key: str) -> tuple[str, ...]:
+        field = self.fields.get(key)
+        if field is None or field.value is None:
+            return ()
+        value = field.value
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self._fail(key, f"field '{key}' must be a list of strings, not {type_name(value)}",
+                       f"write {key}: [first, second]")
+            return ()
+        items = []
+        for item in value:
+            if not isinstance(item, str):
+                self._fail(key, f"field '{key}' holds {type_name(item)} ({_yaml_spelling(item)}), "
+                           "not a string")
+                continue
+            items.append(item)
+        return tuple(items)
+
+    def date(self, key: str) -> dt.date | None:
+        field = self.fields.get(key)
+        if field is None or field.value is None:
+            return None
+        value = field.value
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self._fail(key, f"field '{key}' must be a date YYYY-MM-DD, not {_yaml_spelling(value)!r}",
+                   "write a real date, e.g. date: 2023-06-21")
+        return None
+
+    def boolean(self, key: str) -> bool:
+        field = self.fields.get(key)
+        if field is None or field.value is None:
+            return False
+        if not isinstance(field.value, bool):
+            self._fail(key, f"field '{key}' must be true or false, not {type_name(field.value)}",
+                       f"write {key}: true")
+            return False
+        return field.value
+
+
+def _yaml_spelling(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,108 @@
+"""The one configured Markdown renderer for notes, prefaces and context entries.
+
+Pure. Raw HTML is off; only http(s), mailto and relative links are links; fenced code is
+highlighted by Pygments with the named lexer only (never guessed); [[slug]] cites a context entry.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+SAFE_SCHEMES = ("http:", "https:", "mailto:")
+SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
+CONTEXT_REF = re.compile(r"\[\[([^\[\]|\n]*)(?:\|([^\[\]\n]*))?\]\]")
+PLAIN_TEXT = re.compile(r"[^0-9#>+\-=*_`\[\]<>!&\\|~\s][^*_`\[\]<>!&\\|~\n\t]*")
+
+
+@dataclass(frozen=True, slots=True)
+class ContextLinks:
+    """What a [[slug]] turns into on one page: the entries' titles and where they live from here."""
+
+    titles: Mapping[str, str]
+    prefix: str
+
+
+def is_safe_link(url: str) -> bool:
+    """Allow http(s), mailto and relative links, whatever the case or percent-encoding."""
+    decoded = url
+    for _ in range(3):
+        decoded = unquote(decoded)
+    decoded = re.sub(r"[\x00-\x20\x7f]", "", html.unescape(decoded))
+    scheme = SCHEME.match(decoded)
+    return scheme is None or scheme[0].lower() in SAFE_SCHEMES
+
+
+def _highlight(code: str, language: str, _attrs: str) -> str:
+    try:
+        lexer = get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        lexer = None
+    if lexer is None:
+        return ""
+    body = pygments_highlight(code, lexer, HtmlFormatter(nowrap=True))
+    return f'<pre class="highlight"><code class="language-{html.escape(language)}">{body}</code></pre>'
+
+
+
+def _context_ref(state: StateInline, silent: bool) -> bool:
+    if not state.src.startswith("[[", state.pos):
+        return False
+    found = CONTEXT_REF.match(state.src, state.pos)
+    if not found:
+        return False
+    if not silent:
+        token = state.push("context_ref", "", 0)
+        token.meta = {"slug": found[1].strip(), "text": (found[2] or "").strip()}
+    state.pos = found.end()
+    return True
+
+
+def _render_context_ref(_self: Any, tokens: Any, index: int, _options: Any, env: Any) -> str:
+    meta = tokens[index].meta
+    links: ContextLinks | None = env.get("context_links")
+    slug = meta["slug"]
+    title = links.titles.get(slug) if links else None
+    text = html.escape(meta["text"] or title or slug)
+    if title is None or links is None:
+        return f'<span class="context-missing">{text}</span>'
+    return f'<a class="context-link" href="{links.prefix}{slug}/">{text}</a>'
+
+
+@lru_cache(maxsize=1)
+def renderer() -> MarkdownIt:
+    md = MarkdownIt("js-default", {"highlight": _highlight})
+    md.enable(["table", "strikethrough"])
+    md.validateLink = is_safe_link  # type: ignore[method-assign]
+    md.inline.ruler.before("link", "context_ref", _context_ref)
+    md.add_render_rule("context_ref", _render_context_ref)
+    return md
+
+
+def render_markdown(text: str, links: ContextLinks | None = None) -> str:
+    if not text.strip():
+        return ""
+    text = text.strip()
+    if PLAIN_TEXT.fullmatch(text):  # most notes are one plain paragraph: skip the parser
+        return f"<p>{html.escape(text, quote=False)}</p>\n"
+    return renderer().render(text, {"context_links": links})
+
+
+def pygments_css() -> str:
+    formatter = HtmlFormatter(cssclass="highlight", style="friendly")
+    dark = HtmlFormatter(cssclass="highlight", style="monokai")
+    light_rules = formatter.get_style_defs("pre.highlight")
+    dark_rules = dark.get_style_defs(":root[data-theme=dark] pre.highlight")
+    return f"{light_rules}\n{dark_rules}\n"

@@ -1,0 +1,208 @@
+"""The values that cross module boundaries: read this file first.
+
+Everything here is frozen; stages take these values and return new ones, never mutate them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a source file; line and column are 1-based, as editors count them."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.path
+        if not self.column:
+            return f"{self.path}:{self.line}"
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A mistake in the user's input (an error) or something worth their attention (a warning)."""
+
+    where: Location
+    message: str
+    hint: str = ""
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.severity}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph or subheading of an article: text[start:end] in the article's text."""
+
+    kind: Literal["p", "h2"]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Seed:
+    """A raw article: its text after the optional date token, line endings normalised to \\n."""
+
+    path: str
+    name: str
+    date: dt.date | None
+    text: str
+    blocks: tuple[Block, ...]
+    first_line: int
+    first_column: int
+
+    def line_of(self, offset: int) -> int:
+        """The 1-based line of the seed file that holds text[offset]."""
+        return self.first_line + self.text.count("\n", 0, offset)
+
+    def column_of(self, offset: int) -> int:
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        column = offset - line_start + 1
+        return column + self.first_column - 1 if line_start == 0 else column
+
+    def first_sentence(self) -> str:
+        if not self.blocks:
+            return self.name
+        first = self.blocks[0]
+        paragraph = " ".join(self.text[first.start : first.end].split())
+        for index, char in enumerate(paragraph):
+            if char in ".!?" and (index + 1 == len(paragraph) or paragraph[index + 1] == " "):
+                return paragraph[: index + 1]
+        return paragraph
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A note's heading: the words to find, the part of them to highlight, which occurrence."""
+
+    text: str
+    highlight_start: int
+    highlight_end: int
+    occurrence: int | None
+    where: Location
+
+    @property
+    def label(self) -> str:
+        """The quote as the author wrote it, brackets included, for messages."""
+        if self.highlight_start == 0 and self.highlight_end == len(self.text):
+            return self.text
+        text, start, end = self.text, self.highlight_start, self.highlight_end
+        return f"{text[:start]}[{text[start:end]}]{text[end:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRef:
+    """A [[slug]] or [[slug|text]] citation of a context entry."""
+
+    slug: str
+    where: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    quote: Quote
+    body: str
+    where: Location
+    refs: tuple[ContextRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """One file of content/: front matter, an optional preface, and notes on one seed."""
+
+    path: str
+    seed: str
+    title: str
+    slug: str
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    annotator: str = ""
+    date: dt.date | None = None
+    draft: bool = False
+    source_url: str = ""
+    seed_where: Location | None = None
+    preface: str = ""
+    preface_refs: tuple[ContextRef, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContextEntry:
+    path: str
+    slug: str
+    title: str
+    summary: str
+    body: str
+    refs: tuple[ContextRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A note placed in its seed: seed.text[start:end] is the highlighted span."""
+
+    note: Note
+    id: str
+    start: int
+    end: int
+    number: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A page to publish: a seed with its anchored notes (none for a plain seed)."""
+
+    slug: str
+    seed: Seed
+    title: str
+    date: dt.date | None
+    annotation: Annotation | None
+    anchors: tuple[Anchor, ...] = ()
+
+    @property
+    def source(self) -> str:
+        return self.annotation.path if self.annotation else self.seed.path
+
+    @property
+    def summary(self) -> str:
+        return self.annotation.summary if self.annotation else ""
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.annotation.tags if self.annotation else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    title: str = "Annotated articles"
+    base_url: str = ""
+    description: str = ""
+    language: str = "en"
+    author: str = ""
+    where: str = "sitegen.toml"
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always starting and ending with '/'."""
+        path = urlsplit(self.base_url).path if self.base_url else "/"
+        return path if path.endswith("/") else path + "/"
+
+
+@dataclass(frozen=True)
+class Site:
+    """The whole output: relative path -> bytes. Nothing is on disk yet."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    articles: int = 0
+    notes: int = 0
+    contexts: int = 0

@@ -1,0 +1,113 @@
+"""Render an anchored article's text: highlight marks, note references, note bodies.
+
+Pure: everything from the seed is escaped here; note Markdown goes through markdown.py.
+"""
+
+from __future__ import annotations
+
+import html
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .annotations import CONTEXT_REF
+from .markdown import ContextLinks, render_markdown
+from .model import Anchor, Article, ContextEntry
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedNote:
+    id: str
+    number: int
+    quote: str
+    html: str
+    line: int
+
+
+def render_text(article: Article) -> str:
+    """The article's blocks as <p> and <h2>, with every note's span marked and referenced."""
+    text = article.seed.text
+    by_block: dict[int, list[Anchor]] = defaultdict(list)
+    block_ends = [block.end for block in article.seed.blocks]
+    for anchor in article.anchors:
+        by_block[_block_index(block_ends, anchor.start)].append(anchor)
+    parts = []
+    for index, block in enumerate(article.seed.blocks):
+        inner = _render_span(text, block.start, block.end, by_block.get(index, []))
+        parts.append(f"<{block.kind}>{inner}</{block.kind}>\n")
+    return "".join(parts)
+
+
+def _block_index(block_ends: list[int], offset: int) -> int:
+    return bisect_left(block_ends, offset + 1)
+
+
+def _render_span(text: str, start: int, end: int, anchors: list[Anchor]) -> str:
+    """Nest marks by start (longer outer); a mark crossing another's end is split and reopened."""
+    if not anchors:
+        return _escape(text[start:end])
+    opening: dict[int, list[Anchor]] = defaultdict(list)
+    for anchor in sorted(anchors, key=lambda a: (a.start, -a.end, a.number)):
+        opening[anchor.start].append(anchor)
+    boundaries = sorted({a.start for a in anchors} | {a.end for a in anchors})
+    out: list[str] = []
+    stack: list[Anchor] = []
+    position = start
+    for boundary in boundaries:
+        out.append(_escape(text[position:boundary]))
+        position = boundary
+        ending = [anchor for anchor in stack if anchor.end == boundary]
+        if ending:
+            depth = min(stack.index(anchor) for anchor in ending)
+            closed = stack[depth:]
+            del stack[depth:]
+            out.append("</mark>" * len(closed))
+            out.extend(reference(anchor) for anchor in sorted(ending, key=lambda a: a.number))
+            for anchor in closed:
+                if anchor.end != boundary:
+                    out.append(_open_mark(anchor))
+                    stack.append(anchor)
+        for anchor in opening.get(boundary, []):
+            out.append(_open_mark(anchor))
+            stack.append(anchor)
+    out.append(_escape(text[position:end]))
+    return "".join(out)
+
+
+def _open_mark(anchor: Anchor) -> str:
+    return f'<mark data-note="{anchor.id}">'
+
+
+def reference(anchor: Anchor) -> str:
+    number = anchor.number
+    return (f'<sup><a role="doc-noteref" href="#{anchor.id}" id="ref-{anchor.id}" '
+            f'aria-label="Note {number}" style="anchor-name: --ref-{number}">{number}</a></sup>')
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def render_notes(article: Article, contexts: dict[str, ContextEntry],
+                 links: ContextLinks) -> list[RenderedNote]:
+    notes = []
+    for anchor in sorted(article.anchors, key=lambda a: a.number):
+        notes.append(RenderedNote(
+            id=anchor.id,
+            number=anchor.number,
+            quote=article.seed.text[anchor.start : anchor.end],
+            html=render_note_body(anchor.note.body, contexts, links),
+            line=anchor.note.where.line,
+        ))
+    return notes
+
+
+def render_note_body(body: str, contexts: dict[str, ContextEntry], links: ContextLinks) -> str:
+    """A body that is only [[slug]] stands for the entry's summary and a link to it."""
+    only = CONTEXT_REF.fullmatch(body.strip())
+    if only and only[1].strip() in contexts:
+        entry = contexts[only[1].strip()]
+        text = html.escape(only[2].strip() if only[2] else entry.title)
+        return (f'<p>{_escape(entry.summary)} <a class="context-link" '
+                f'href="{links.prefix}{entry.slug}/">{text}</a></p>\n')
+    return render_markdown(body, links)

@@ -1,0 +1,221 @@
+"""Decide which pages exist, where they live and what each one shows; render them with the theme.
+
+Pure: takes anchored articles, context entries and the config, returns path -> bytes.
+Every internal URL is relative to the page that holds it (404.html excepted: hosts serve it at
+any depth, so its URLs start with the base path).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .anchoring import selector_context, slugify
+from .markdown import ContextLinks, pygments_css, render_markdown
+from .model import Article, Config, ContextEntry
+from .render import RenderedNote, render_notes, render_text
+from .theme import Theme
+
+PAGE_SIZE = 50
+FEED_SIZE = 20
+ASSETS = ("style.css", "site.js")
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    slug: str
+    name: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    article: Article
+    note: RenderedNote | None  # None: cited from the preface
+
+
+@dataclass
+class Pages:
+    """The output being assembled: relative path -> bytes."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def add(self, path: str, content: str | bytes) -> None:
+        self.files[path] = content.encode("utf-8") if isinstance(content, str) else content
+
+
+def root_of(path: str) -> str:
+    """The relative prefix from the page at `path` back to the site's root."""
+    return "../" * path.count("/")
+
+
+def sort_newest_first(articles: Iterable[Article]) -> list[Article]:
+    dated = sorted((a for a in articles if a.date), key=lambda a: (-a.date.toordinal(), a.slug))
+    undated = sorted((a for a in articles if not a.date), key=lambda a: a.slug)
+    return dated + undated
+
+
+def group_tags(articles: list[Article]) -> list[Tag]:
+    """Tags that differ only in case or spacing are one tag, named by its most used spelling."""
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    members: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        for slug in dict.fromkeys(slugify(tag) for tag in article.tags):
+            members[slug].append(article)
+        for tag in article.tags:
+            spellings[slugify(tag)][tag] += 1
+    tags = []
+    for slug in sorted(members):
+        name = min(spellings[slug].items(), key=lambda item: (-item[1], item[0]))[0]
+        tags.append(Tag(slug, name, tuple(members[slug])))
+    return tags
+
+
+def build_site(articles: list[Article], contexts: dict[str, ContextEntry], config: Config,
+               theme: Theme, static: dict[str, bytes]) -> dict[str, bytes]:
+    pages = Pages()
+    ordered = sort_newest_first(articles)
+    tags = group_tags(ordered)
+    tag_names = {tag.slug: tag.name for tag in tags}
+    titles = {slug: entry.title for slug, entry in contexts.items()}
+    citations: dict[str, list[Citation]] = defaultdict(list)
+    rendered_bodies: dict[str, str] = {}
+    site = {"config": config, "contexts": len(contexts), "tags": len(tags)}
+
+    for article in ordered:
+        path = f"{article.slug}/index.html"
+        links = ContextLinks(titles, root_of(path) + "context/")
+        notes = render_notes(article, contexts, links)
+        body = render_text(article)
+        rendered_bodies[article.slug] = body
+        for note, anchor in zip(notes, sorted(article.anchors, key=lambda a: a.number), strict=True):
+            for slug in dict.fromkeys(ref.slug for ref in anchor.note.refs):
+                citations[slug].append(Citation(article, note))
+        if article.annotation:
+            for slug in dict.fromkeys(ref.slug for ref in article.annotation.preface_refs):
+                citations[slug].append(Citation(article, None))
+        preface = article.annotation.preface if article.annotation else ""
+        cited = [contexts[slug] for slug in _cited_slugs(article) if slug in contexts]
+        pages.add(path, theme.render("article.html", path, site, {
+            "article": article,
+            "summary": article.summary,
+            "tags": [(slugify(tag), tag_names[slugify(tag)]) for tag in article.tags],
+            "preface": render_markdown(preface, links),
+            "body": body,
+            "notes": notes,
+            "cited": cited,
+            "url": config.base_url + f"{article.slug}/",
+        }))
+        pages.add(f"{article.slug}/annotations.json", web_annotations(article, notes, config))
+
+    for number, chunk in enumerate(_chunks(ordered, PAGE_SIZE), start=1):
+        path = "index.html" if number == 1 else f"page/{number}/index.html"
+        total = max(1, -(-len(ordered) // PAGE_SIZE))
+        pages.add(path, theme.render("index.html", path, site, {
+            "articles": chunk, "number": number, "total": total,
+            "newer": _page_path(number - 1) if number > 1 else None,
+            "older": _page_path(number + 1) if number < total else None,
+        }))
+
+    context_list = sorted(contexts.values(), key=lambda entry: entry.title.lower())
+    pages.add("context/index.html", theme.render("context_index.html", "context/index.html", site, {
+        "entries": [(entry, len(citations[entry.slug])) for entry in context_list]}))
+    for entry in context_list:
+        path = f"context/{entry.slug}/index.html"
+        links = ContextLinks(titles, "../")
+        pages.add(path, theme.render("context.html", path, site, {
+            "entry": entry, "body": render_markdown(entry.body, links),
+            "citations": citations[entry.slug]}))
+
+    pages.add("tags/index.html", theme.render("tags.html", "tags/index.html", site, {"tags": tags}))
+    for tag in tags:
+        path = f"tags/{tag.slug}/index.html"
+        pages.add(path, theme.render("tag.html", path, site, {"tag": tag}))
+
+    pages.add("404.html", theme.render("404.html", "404.html", site, {}, root=config.base_path))
+    newest = ordered[:FEED_SIZE]
+    pages.add("feed.xml", theme.render("feed.xml", "feed.xml", site, {
+        "entries": [(a, rendered_bodies[a.slug]) for a in newest],
+        "updated": _timestamp(next((a.date for a in ordered if a.date), None)),
+        "timestamp": _timestamp}))
+    pages.add("sitemap.xml", theme.render("sitemap.xml", "sitemap.xml", site, {
+        "urls": _sitemap_urls(ordered, context_list, tags, config)}))
+    pages.add(".nojekyll", b"")
+    for asset in ASSETS:
+        pages.add(f"assets/{asset}", theme.asset(asset))
+    pages.add("assets/pygments.css", pygments_css())
+    for path, content in static.items():
+        pages.files.setdefault(path, content)
+    return pages.files
+
+
+def _cited_slugs(article: Article) -> list[str]:
+    refs = [ref.slug for anchor in article.anchors for ref in anchor.note.refs]
+    if article.annotation:
+        refs += [ref.slug for ref in article.annotation.preface_refs]
+    return list(dict.fromkeys(refs))
+
+
+def _chunks(items: list[Article], size: int) -> Iterable[list[Article]]:
+    if not items:
+        yield []
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _page_path(number: int) -> str:
+    return "index.html" if number == 1 else f"page/{number}/index.html"
+
+
+def _timestamp(date: dt.date | None) -> str:
+    return f"{(date or dt.date(1970, 1, 1)).isoformat()}T00:00:00Z"
+
+
+def _sitemap_urls(articles: list[Article], entries: list[ContextEntry], tags: list[Tag],
+                  config: Config) -> list[tuple[str, str]]:
+    base = config.base_url
+    urls = [(base, "")]
+    urls += [(f"{base}{a.slug}/", a.date.isoformat() if a.date else "") for a in articles]
+    urls += [(f"{base}context/", "")] + [(f"{base}context/{e.slug}/", "") for e in entries]
+    urls += [(f"{base}tags/", "")] + [(f"{base}tags/{t.slug}/", "") for t in tags]
+    return urls
+
+
+def web_annotations(article: Article, notes: list[RenderedNote], config: Config) -> str:
+    """The notes in the W3C Web Annotation Data Model, as an AnnotationPage."""
+    page_url = f"{config.base_url}{article.slug}/"
+    annotation = article.annotation
+    items: list[dict[str, Any]] = []
+    anchors = sorted(article.anchors, key=lambda a: a.number)
+    for note, anchor in zip(notes, anchors, strict=True):
+        prefix, suffix = selector_context(article.seed, anchor.start, anchor.end)
+        item: dict[str, Any] = {
+            "id": f"{page_url}#{anchor.id}",
+            "type": "Annotation",
+            "motivation": "commenting",
+            "body": {"type": "TextualBody", "value": note.html, "format": "text/html",
+                     "language": config.language},
+            "target": {
+                "source": page_url,
+                "selector": [
+                    {"type": "TextQuoteSelector", "exact": note.quote,
+                     "prefix": prefix, "suffix": suffix},
+                    {"type": "TextPositionSelector", "start": anchor.start, "end": anchor.end},
+                ],
+            },
+        }
+        if annotation and annotation.annotator:
+            item["creator"] = {"type": "Person", "name": annotation.annotator}
+        items.append(item)
+    document = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": f"{page_url}annotations.json",
+        "type": "AnnotationPage",
+        "label": article.title,
+        "items": items,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

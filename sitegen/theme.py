@@ -1,0 +1,96 @@
+"""The Jinja theme: the package's default templates, overridden file by file by a site's own.
+
+A site's templates come in as text (read by build); only the package's own theme is read here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from .model import Location, Problem
+
+THEME = resources.files("sitegen") / "theme"
+
+
+def _default_templates() -> dict[str, str]:
+    folder = THEME / "templates"
+    return {item.name: item.read_text("utf-8") for item in folder.iterdir() if item.is_file()}
+
+
+def _source(sources: dict[str, str], name: str) -> tuple[str, str, Any] | None:
+    # The name doubles as the file name, so a runtime error's traceback carries template lines.
+    return (sources[name], name, lambda: True) if name in sources else None
+
+
+class TemplateRenderError(Exception):
+    """A template failed while rendering: a user's problem when the template is theirs."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def human_date(date: dt.date | None) -> str:
+    return f"{date.day} {date:%B %Y}" if date else ""
+
+
+class Theme:
+    """Templates compiled once per build; `render` fills one in for the page at `path`."""
+
+    def __init__(self, overrides: dict[str, str]) -> None:
+        self.overrides = overrides
+        sources = {**_default_templates(), **overrides}
+        self.names = sorted(sources)
+        self.environment = jinja2.Environment(
+            loader=jinja2.FunctionLoader(lambda name: _source(sources, name)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.environment.filters["human_date"] = human_date
+
+    def check(self) -> list[Problem]:
+        """Compile every template now, so a syntax error is reported with its file and line."""
+        problems = []
+        for name in self.names:
+            try:
+                self.environment.get_template(name)
+            except jinja2.TemplateSyntaxError as error:
+                where = self._where(name, error.lineno)
+                problems.append(Problem(where, f"template syntax error: {error.message}",
+                                        "fix the template, or delete it to use the default"))
+        return problems
+
+    def render(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
+               root: str | None = None) -> str:
+        template = self.environment.get_template(name)
+        prefix = "../" * path.count("/") if root is None else root
+        try:
+            return template.render(site=site, path=path, root=prefix, **data)
+        except jinja2.TemplateError as error:
+            raise TemplateRenderError(self._runtime_problem(name, error)) from error
+
+    def _runtime_problem(self, name: str, error: jinja2.TemplateError) -> Problem:
+        culprit, line = name, 0
+        trace = error.__traceback__
+        while trace is not None:
+            filename = trace.tb_frame.f_code.co_filename
+            if filename in self.names:
+                culprit, line = filename, trace.tb_lineno
+            trace = trace.tb_next
+        return Problem(self._where(culprit, line), f"template error: {error}",
+                       "every variable a template uses must exist; see the default theme's templates")
+
+    def _where(self, name: str, line: int | None) -> Location:
+        prefix = "templates/" if name in self.overrides else "sitegen/theme/templates/"
+        return Location(prefix + name, line or 0)
+
+    @staticmethod
+    def asset(name: str) -> bytes:
+        return (THEME / "assets" / name).read_bytes()
