@@ -223,7 +223,7 @@ def _nearest(article: str, quote: str) -> tuple[int, int] | None:
     if best is None:
         return None
     end = best + size
-    while end < len(article) and article[end - 1] not in " \n" and article[end] not in " \n":
+    while end < len(article) and article[end - 1].isalnum() and article[end].isalnum():
         end += 1
     return best, end
 

@@ -78,7 +78,7 @@ def _render_context_ref(_self: Any, tokens: Any, index: int, _options: Any, env:
     text = html.escape(meta["text"] or title or slug)
     if title is None or links is None:
         return f'<span class="context-missing">{text}</span>'
-    return f'<a class="context-link" href="{links.prefix}{slug}/">{text}</a>'
+    return f'<a class="context-link" href="{links.prefix}{slug}/index.html">{text}</a>'
 
 
 @lru_cache(maxsize=1)

@@ -109,5 +109,5 @@ def render_note_body(body: str, contexts: dict[str, ContextEntry], links: Contex
         entry = contexts[only[1].strip()]
         text = html.escape(only[2].strip() if only[2] else entry.title)
         return (f'<p>{_escape(entry.summary)} <a class="context-link" '
-                f'href="{links.prefix}{entry.slug}/">{text}</a></p>\n')
+                f'href="{links.prefix}{entry.slug}/index.html">{text}</a></p>\n')
     return render_markdown(body, links)

@@ -1,0 +1,39 @@
+"""Shared fixtures: a whole site declared as a dict, built in memory or on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_SEED_NAME = "000_86e81f4737b16704.txt"
+SAMPLE_SEED = (REPO / "seeds" / SAMPLE_SEED_NAME).read_bytes()
+CONFIG = b'title = "Test site"\nbase_url = "https://example.org/repo/"\n'
+
+
+def site_files(extra: dict[str, str | bytes] | None = None) -> dict[str, bytes]:
+    """The sample seed and a config, plus the given files (path -> text or bytes)."""
+    files = {"sitegen.toml": CONFIG, f"seeds/{SAMPLE_SEED_NAME}": SAMPLE_SEED}
+    for key, value in (extra or {}).items():
+        files[key] = value.encode("utf-8") if isinstance(value, str) else value
+    return files
+
+
+def annotation(*notes: str, front: str = "", preface: str = "") -> str:
+    """An annotation file on the sample seed with the given note sections."""
+    head = f"---\nseed: {SAMPLE_SEED_NAME}\ntitle: Test article\n{front}---\n"
+    return head + (preface + "\n\n" if preface else "") + "\n\n".join(notes) + "\n"
+
+
+def write_site(root: Path, files: dict[str, bytes]) -> Path:
+    for path, data in files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return root
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO

@@ -1,0 +1,121 @@
+"""Rendering the article text: marks nest or split, references follow their spans, text survives."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from sitegen.model import Anchor, Article, Location, Note, Quote
+from sitegen.render import render_text
+from sitegen.seeds import parse_seed
+
+TEXT = "date 2023-01-01 Alpha beta gamma delta <b>&amp;</b> epsilon.\n\nWhy so?\n\nZeta eta theta."
+
+
+def article_with(spans: list[tuple[int, int]], text: str = TEXT) -> Article:
+    seed, _ = parse_seed("seeds/t.txt", text.encode())
+    anchors = []
+    for index, (start, end) in enumerate(spans):
+        quote = Quote(seed.text[start:end], 0, end - start, None, Location("c.md", index + 1, 4))
+        anchors.append(Anchor(Note(quote, "body", Location("c.md", index + 1, 1)), f"n{index}", start, end))
+    ordered = sorted(range(len(anchors)), key=lambda i: (spans[i][1], spans[i][0], i))
+    numbered = tuple(Anchor(anchors[i].note, anchors[i].id, anchors[i].start, anchors[i].end, n)
+                     for n, i in enumerate(ordered, start=1))
+    return Article("t", seed, "T", None, None, numbered)
+
+
+def parse(article: Article) -> etree._Element:
+    return etree.fromstring(f"<div>{render_text(article)}</div>")
+
+
+def text_without_references(root: etree._Element) -> list[str]:
+    blocks = []
+    for block in root:
+        copy = etree.fromstring(etree.tostring(block))
+        for sup in list(copy.iter("sup")):
+            parent = sup.getparent()
+            if sup.tail:
+                previous = sup.getprevious()
+                if previous is not None:
+                    previous.tail = (previous.tail or "") + sup.tail
+                else:
+                    parent.text = (parent.text or "") + sup.tail
+            parent.remove(sup)
+        blocks.append("".join(copy.itertext()))
+    return blocks
+
+
+def test_seed_markup_characters_are_shown_as_text():
+    html = render_text(article_with([]))
+    assert "&lt;b&gt;&amp;amp;&lt;/b&gt;" in html
+    assert "<b>" not in html
+
+
+def test_paragraphs_and_subheadings_become_p_and_h2():
+    root = parse(article_with([]))
+    assert [element.tag for element in root] == ["p", "h2", "p"]
+
+
+def test_nested_notes_nest_marks_with_the_longer_outside():
+    article = article_with([(6, 10), (0, 16)])  # "beta" inside "Alpha beta gamma"
+    root = parse(article)
+    outer = root.find("p/mark")
+    assert outer.get("data-note") == "n1"
+    assert outer.find("mark").get("data-note") == "n0"
+
+
+def test_crossing_notes_split_into_marks_with_the_same_note():
+    article = article_with([(0, 10), (6, 16)])  # "Alpha beta" and "beta gamma"
+    root = parse(article)
+    second = [m for m in root.iter("mark") if m.get("data-note") == "n1"]
+    assert len(second) == 2
+    assert "".join("".join(m.itertext()) for m in second).replace("1", "") == "beta gamma"
+
+
+def test_reference_follows_its_span_and_links_to_the_note():
+    root = parse(article_with([(0, 5)]))
+    mark = root.find("p/mark")
+    sup = mark.getnext()
+    link = sup.find("a")
+    assert sup.tag == "sup"
+    assert (link.get("role"), link.get("href"), link.text) == ("doc-noteref", "#n0", "1")
+
+
+def test_references_of_spans_ending_together_follow_number_order():
+    root = parse(article_with([(6, 16), (0, 16)]))
+    numbers = [a.text for a in root.iter("a")]
+    assert numbers == ["1", "2"]
+    hrefs = [a.get("href") for a in root.iter("a")]
+    assert hrefs == ["#n1", "#n0"]
+
+
+def test_two_notes_on_the_same_words_are_both_kept():
+    root = parse(article_with([(0, 5), (0, 5)]))
+    assert sorted(m.get("data-note") for m in root.iter("mark")) == ["n0", "n1"]
+    assert len(list(root.iter("sup"))) == 2
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.integers(0, 59), st.integers(1, 60)), max_size=8))
+def test_any_set_of_notes_gives_well_formed_html_whose_text_is_the_seeds(raw_spans):
+    seed_article = article_with([])
+    first = seed_article.seed.blocks[0]
+    spans = [(first.start + min(a, b), first.start + max(a, b)) for a, b in raw_spans if a != b]
+    spans = [(start, min(end, first.end)) for start, end in spans if start < first.end]
+    article = article_with(spans)
+    root = parse(article)
+    text = article.seed.text
+    assert text_without_references(root) == [text[b.start : b.end] for b in article.seed.blocks]
+    for anchor in article.anchors:
+        marks = [m for m in root.iter("mark") if m.get("data-note") == anchor.id]
+        covered = "".join(_own_text(m) for m in marks)
+        assert covered == text[anchor.start : anchor.end]
+
+
+def _own_text(mark: etree._Element) -> str:
+    """The text a mark covers, without the references inside it."""
+    parts = [mark.text or ""]
+    for child in mark:
+        if child.tag != "sup":
+            parts.append(_own_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)

@@ -1,0 +1,232 @@
+"""The whole site: pages, links under a sub-path, feeds, Web Annotations, determinism, safety."""
+
+import json
+import posixpath
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from lxml import etree, html
+
+from sitegen.build import Options, build_from_files, read_sources
+from sitegen.seeds import parse_seed
+
+from .conftest import REPO, SAMPLE_SEED_NAME, annotation, site_files
+
+
+def build(files, **options):
+    site, problems = build_from_files(files, Options(**options))
+    errors = [str(p) for p in problems if p.severity == "error"]
+    assert site is not None, errors
+    return site.files
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return build(read_sources(REPO))
+
+
+def page(files, path):
+    return html.fromstring(files[path])
+
+
+def test_sample_site_has_every_page_the_spec_names(sample):
+    for path in ("index.html", "blinken-beijing-2023/index.html", "blinken-beijing-2023/annotations.json",
+                 "context/index.html", "context/hainan-2001/index.html", "tags/index.html",
+                 "tags/us-china/index.html", "feed.xml", "sitemap.xml", "404.html", ".nojekyll",
+                 "assets/style.css", "assets/pygments.css"):
+        assert path in sample, path
+
+
+def test_sample_annotation_has_at_least_eight_notes_citing_four_context_entries(sample):
+    doc = page(sample, "blinken-beijing-2023/index.html")
+    assert len(doc.xpath("//a[@role='doc-noteref']")) >= 8
+    cited = {a.get("href") for a in doc.xpath("//section[@role='doc-endnotes']//a[@class='context-link']")}
+    assert len(cited) >= 4
+
+
+def test_article_page_structure(sample):
+    doc = page(sample, "blinken-beijing-2023/index.html")
+    assert len(doc.xpath("//h1")) == 1
+    article = doc.xpath("//article")[0]
+    assert [e.tag for e in article].count("h2") == 3
+    endnotes = doc.xpath("//*[@role='doc-endnotes']")[0]
+    items = endnotes.xpath(".//ol/li")
+    refs = doc.xpath("//article//a[@role='doc-noteref']")
+    assert [a.text for a in refs] == [str(n) for n in range(1, len(items) + 1)]
+    for ref, item in zip(refs, items, strict=True):
+        assert ref.get("href") == "#" + item.get("id")
+        backlink = item.xpath(".//a[@role='doc-backlink']")[0]
+        assert backlink.get("href") == "#" + ref.get("id")
+        assert backlink.get("aria-label") == f"Back to reference {ref.text}"
+    assert not doc.xpath("//*[@role='doc-endnote']")
+    assert len(doc.xpath("//*[@role='doc-footnote']")) == len(items)
+
+
+def test_article_text_is_the_seeds_text(sample):
+    seed, _ = parse_seed("s", (REPO / "seeds" / SAMPLE_SEED_NAME).read_bytes())
+    doc = page(sample, "blinken-beijing-2023/index.html")
+    for sup in doc.xpath("//article//sup"):
+        sup.drop_tree()
+    shown = [" ".join(e.text_content().split()) for e in doc.xpath("//article")[0]]
+    assert shown == [" ".join(seed.text[b.start : b.end].split()) for b in seed.blocks]
+
+
+def internal_links(doc):
+    for element in doc.iter():
+        for attribute in ("href", "src"):
+            url = element.get(attribute)
+            if url and not urlsplit(url).scheme and not url.startswith("mailto:"):
+                yield url
+        if element.get("srcset"):
+            for candidate in element.get("srcset").split(","):
+                yield candidate.split()[0]
+
+
+def resolve(page_url: str, url: str) -> tuple[str, str]:
+    """The URL path a link leads to from the page at page_url, and its fragment."""
+    address, _, fragment = url.partition("#")
+    if not address:
+        return page_url, fragment
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(page_url), address))
+    return target + ("/" if address.endswith("/") else ""), fragment
+
+
+@pytest.mark.parametrize("base_path", ["/", "/repo/"])
+def test_every_internal_link_resolves_when_served_under_a_sub_path(sample, base_path):
+    ids = {path: set(page(sample, path).xpath("//@id")) for path in sample if path.endswith(".html")}
+    for path in ids:
+        for url in internal_links(page(sample, path)):
+            if path == "404.html" and not url.startswith("#"):
+                assert url.startswith("/sitegen/"), url  # hosts serve it at any depth
+                url = base_path + url.removeprefix("/sitegen/")
+                target, fragment = url.partition("#")[0], url.partition("#")[2]
+            else:
+                assert not url.startswith("/"), f"{path}: root-absolute link {url}"
+                target, fragment = resolve(base_path + path, url)
+            assert target.startswith(base_path), f"{path}: {url} leaves the site"
+            relative = target[len(base_path) :]
+            if relative == "" or relative.endswith("/"):
+                relative += "index.html"
+            assert relative in sample, f"{path}: broken link {url}"
+            if fragment:
+                assert fragment in ids[relative], f"{path}: missing #{fragment} in {relative}"
+
+
+def test_feed_is_atom_with_absolute_urls_and_the_newest_date(sample):
+    feed = etree.fromstring(sample["feed.xml"])
+    atom = "{http://www.w3.org/2005/Atom}"
+    assert feed.tag == f"{atom}feed"
+    assert feed.find(f"{atom}updated").text == "2023-06-21T00:00:00Z"
+    entry = feed.find(f"{atom}entry")
+    assert entry.find(f"{atom}link").get("href") == "https://sitegen-sample.github.io/sitegen/blinken-beijing-2023/"
+
+
+def test_base_url_option_overrides_the_config(sample):
+    files = build(read_sources(REPO), base_url="https://news.example/")
+    assert b"https://news.example/blinken-beijing-2023/" in files["feed.xml"]
+    assert b"https://news.example/" in files["sitemap.xml"]
+
+
+def test_sitemap_lists_every_article(sample):
+    urls = etree.fromstring(sample["sitemap.xml"]).findall(".//{*}loc")
+    assert "https://sitegen-sample.github.io/sitegen/blinken-beijing-2023/" in [u.text for u in urls]
+
+
+def test_web_annotations_select_the_article_text(sample):
+    seed, _ = parse_seed("s", (REPO / "seeds" / SAMPLE_SEED_NAME).read_bytes())
+    document = json.loads(sample["blinken-beijing-2023/annotations.json"])
+    assert document["@context"] == "http://www.w3.org/ns/anno.jsonld"
+    assert len(document["items"]) >= 8
+    for item in document["items"]:
+        assert item["type"] == "Annotation"
+        quote, position = item["target"]["selector"]
+        assert quote["type"] == "TextQuoteSelector" and position["type"] == "TextPositionSelector"
+        assert seed.text[position["start"] : position["end"]] == quote["exact"]
+        assert seed.text[: position["start"]].endswith(quote["prefix"])
+        assert seed.text[position["end"] :].startswith(quote["suffix"])
+
+
+def test_context_entry_page_lists_the_notes_that_cite_it(sample):
+    doc = page(sample, "context/hainan-2001/index.html")
+    links = doc.xpath("//section[@class='citations']//a/@href")
+    assert "../../blinken-beijing-2023/index.html#note-an-incident-like-one-in-2001" in links
+
+
+def test_two_builds_are_byte_identical():
+    files = read_sources(REPO)
+    assert build(files) == build(files)
+
+
+def test_a_sites_template_overrides_the_default_by_name(sample):
+    assert b"sitegen sample site" in sample["index.html"].lower() or b"site-footer" in sample["index.html"]
+    files = site_files({"templates/footer.html": "<footer>OVERRIDDEN {{ site.config.title }}</footer>"})
+    built = build(files)
+    assert b"<footer>OVERRIDDEN Test site</footer>" in built["index.html"]
+
+
+def test_plain_seed_is_published_at_its_file_name_slug_titled_by_its_first_sentence():
+    files = site_files({"seeds/103_Port.txt": "date 2023-01-05 Ships met at the port. Then more."})
+    built = build(files)
+    doc = page(built, "103-port/index.html")
+    assert doc.xpath("//h1")[0].text_content() == "Ships met at the port."
+
+
+def test_annotated_seed_gets_no_plain_page():
+    built = build(site_files({"content/a.md": annotation('## "Hainan" #1\nIsland.')}))
+    assert "000-86e81f4737b16704/index.html" not in built
+    assert "a/index.html" in built
+
+
+def test_index_lists_newest_first_and_paginates_by_fifty():
+    extra = {f"seeds/s{n:03}.txt": f"date 2020-01-{1 + n % 28:02} Story {n}." for n in range(120)}
+    built = build(site_files(extra))
+    assert "page/2/index.html" in built and "page/3/index.html" in built
+    assert "page/4/index.html" not in built
+    first = page(built, "index.html").xpath("//ol[@class='article-list']/li//time/@datetime")
+    assert len(first) == 50 and first == sorted(first, reverse=True)
+    assert page(built, "page/2/index.html").xpath("//a[@rel='prev']/@href") == ["../../index.html"]
+
+
+def test_tags_differing_in_case_or_spacing_share_one_page():
+    built = build(site_files({
+        "content/a.md": annotation(front="tags: [US-China]\nslug: a\n"),
+        "content/b.md": annotation(front="tags: ['us-china ']\nslug: b\n"),
+    }))
+    tag_pages = [p for p in built if p.startswith("tags/") and p != "tags/index.html"]
+    assert tag_pages == ["tags/us-china/index.html"]
+    assert len(page(built, "tags/us-china/index.html").xpath("//ol/li")) == 2
+
+
+def test_note_markdown_is_safe():
+    body = ('[bad](javascript:alert(1)) [worse](JAVASCRIPT%3Aalert(1)) [data](data:text/html,x) '
+            '<script>alert(1)</script> <img src=x onerror=alert(1)> [ok](https://example.org)')
+    built = build(site_files({"content/a.md": annotation(f'## "Hainan" #1\n{body}')}))
+    text = built["a/index.html"].decode()
+    assert "<script>alert" not in text and "<img src=x" not in text
+    assert 'href="javascript' not in text.lower() and 'href="data:' not in text
+    assert '<a href="https://example.org">ok</a>' in text
+
+
+def test_fenced_code_in_notes_is_highlighted_and_unknown_languages_stay_plain():
+    body = "```python\nx = 1\n```\n\n```nosuchlang\ny = 2\n```"
+    built = build(site_files({"content/a.md": annotation(f'## "Hainan" #1\n{body}')}))
+    text = built["a/index.html"].decode()
+    assert '<pre class="highlight"><code class="language-python"><span class="n">x</span>' in text
+    assert '<pre><code class="language-nosuchlang">y = 2\n</code></pre>' in text
+
+
+def test_note_that_is_only_a_context_reference_shows_the_entry_summary():
+    built = build(site_files({
+        "content/a.md": annotation('## "Hainan" #1\n[[hainan]]'),
+        "content/context/hainan.md": "---\ntitle: Hainan\nsummary: An island in the south.\n---\nBody.",
+    }))
+    item = page(built, "a/index.html").xpath("//section[@role='doc-endnotes']//li")[0]
+    assert "An island in the south." in item.text_content()
+    assert item.xpath(".//a[@class='context-link']/@href") == ["../context/hainan/index.html"]
+
+
+def test_404_uses_urls_under_the_base_path():
+    built = build(site_files())
+    hrefs = re.findall(rb'(?:href|src)="([^"]+)"', built["404.html"])
+    assert hrefs and all(h.startswith((b"/repo/", b"#")) for h in hrefs)
