@@ -43,7 +43,7 @@ def parse_annotation(path: str, text: str) -> tuple[Annotation | None, list[Prob
     annotation = Annotation(
         path=path,
         seed=fields.string("seed", required=True).removeprefix("seeds/"),
-        seed_where=document.fields["seed"].where if "seed" in document.fields else None,
+        field_locations=tuple((key, field.where) for key, field in document.fields.items()),
         title=fields.string("title", required=True),
         slug=slug,
         summary=fields.string("summary"),

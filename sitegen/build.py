@@ -196,7 +196,7 @@ def _assemble(seeds: dict[str, Seed], annotations: list[Annotation], options: Op
 def _unknown_seed(annotation: Annotation, seeds: dict[str, Seed]) -> Problem:
     close = difflib.get_close_matches(annotation.seed, list(seeds), n=1)
     hint = f"did you mean '{close[0]}'?" if close else "seed names a file in seeds/, e.g. 001_story.txt"
-    return Problem(annotation.seed_where or Location(annotation.path),
+    return Problem(annotation.where("seed"),
                    f"unknown seed '{annotation.seed}': no such file in seeds/", hint)
 
 
@@ -207,7 +207,8 @@ def _check_slugs(articles: list[Article], problems: list[Problem]) -> None:
         if other is None:
             owners[article.slug] = article
             continue
-        problems.append(Problem(Location(article.source), f"two pages have the slug "
+        where = article.annotation.where("slug") if article.annotation else Location(article.source, 1, 1)
+        problems.append(Problem(where, f"two pages have the slug "
                                 f"'{article.slug}': {other.source} and {article.source}",
                                 "set a different slug: in one of them"))
     reserved = {"context", "tags", "page", "assets"}

@@ -52,11 +52,13 @@ def split_document(path: str, text: str) -> tuple[Document | None, list[Problem]
     source = "\n".join(lines[1:index])
     parse = _parse_yaml if opener == "---" else _parse_toml
     fields, problems = parse(path, source)
+    if fields is None:  # unreadable: reporting its fields as missing would only add noise
+        return None, problems
     body = "\n".join(lines[index + 1 :])
     return Document(fields, body, index + 2), problems
 
 
-def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field], list[Problem]]:
+def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field] | None, list[Problem]]:
     loader = yaml.SafeLoader(source)
     try:
         node = loader.get_single_node()
@@ -64,14 +66,14 @@ def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field], list[Problem]
         mark = getattr(error, "problem_mark", None)
         where = Location(path, mark.line + 2, mark.column + 1) if mark else Location(path, 2, 1)
         reason = getattr(error, "problem", None) or str(error)
-        return {}, [Problem(where, f"malformed YAML front matter: {reason}",
+        return None, [Problem(where, f"malformed YAML front matter: {reason}",
                             "check the indentation and quote values that contain ':' or '#'")]
     finally:
         loader.dispose()
     if node is None:
         return {}, []
     if not isinstance(node, yaml.MappingNode):
-        return {}, [Problem(Location(path, 2, 1), "front matter must be a list of 'key: value' lines")]
+        return None, [Problem(Location(path, 2, 1), "front matter must be a list of 'key: value' lines")]
     fields: dict[str, Field] = {}
     problems = []
     for key_node, value_node in node.value:
@@ -91,14 +93,14 @@ def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field], list[Problem]
     return fields, problems
 
 
-def _parse_toml(path: str, source: str) -> tuple[dict[str, Field], list[Problem]]:
+def _parse_toml(path: str, source: str) -> tuple[dict[str, Field] | None, list[Problem]]:
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         line, column = (int(found[1]) + 1, int(found[2])) if found else (2, 1)
         reason = re.sub(r"\s*\(at line .*\)$", "", str(error))
-        return {}, [Problem(Location(path, line, column), f"malformed TOML front matter: {reason}",
+        return None, [Problem(Location(path, line, column), f"malformed TOML front matter: {reason}",
                             "strings need quotes in TOML: title = \"...\"")]
     lines = source.split("\n")
     fields = {}

@@ -131,10 +131,14 @@ class Annotation:
     date: dt.date | None = None
     draft: bool = False
     source_url: str = ""
-    seed_where: Location | None = None
+    field_locations: tuple[tuple[str, Location], ...] = ()
     preface: str = ""
     preface_refs: tuple[ContextRef, ...] = ()
     notes: tuple[Note, ...] = ()
+
+    def where(self, field: str) -> Location:
+        """Where a front-matter field was written; the file's first line when it was not."""
+        return dict(self.field_locations).get(field, Location(self.path, 1, 1))
 
 
 @dataclass(frozen=True, slots=True)
