@@ -21,10 +21,11 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from .quickmarkdown import render_simple
+
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 CONTEXT_REF = re.compile(r"\[\[([^\[\]|\n]*)(?:\|([^\[\]\n]*))?\]\]")
-PLAIN_TEXT = re.compile(r"[^0-9#>+\-=*_`\[\]<>!&\\|~\s][^*_`\[\]<>!&\\|~\n\t]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +73,15 @@ def _context_ref(state: StateInline, silent: bool) -> bool:
 
 def _render_context_ref(_self: Any, tokens: Any, index: int, _options: Any, env: Any) -> str:
     meta = tokens[index].meta
-    links: ContextLinks | None = env.get("context_links")
-    slug = meta["slug"]
+    return context_link_html(meta["slug"], meta["text"], env.get("context_links"))
+
+
+def context_link_html(slug: str, text: str, links: ContextLinks | None) -> str:
     title = links.titles.get(slug) if links else None
-    text = html.escape(meta["text"] or title or slug)
+    label = html.escape(text or title or slug)
     if title is None or links is None:
-        return f'<span class="context-missing">{text}</span>'
-    return f'<a class="context-link" href="{links.prefix}{slug}/index.html">{text}</a>'
+        return f'<span class="context-missing">{label}</span>'
+    return f'<a class="context-link" href="{links.prefix}{slug}/index.html">{label}</a>'
 
 
 @lru_cache(maxsize=1)
@@ -94,9 +97,9 @@ def renderer() -> MarkdownIt:
 def render_markdown(text: str, links: ContextLinks | None = None) -> str:
     if not text.strip():
         return ""
-    text = text.strip()
-    if PLAIN_TEXT.fullmatch(text):  # most notes are one plain paragraph: skip the parser
-        return f"<p>{html.escape(text, quote=False)}</p>\n"
+    simple = render_simple(text, is_safe_link, lambda slug, label: context_link_html(slug, label, links))
+    if simple is not None:
+        return simple
     return renderer().render(text, {"context_links": links})
 
 

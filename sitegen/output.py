@@ -48,18 +48,28 @@ def write_site(files: Mapping[str, bytes], out: Path) -> None:
 
 
 def _write_tree(files: Mapping[str, bytes], root: Path) -> None:
-    made = {root}
+    """Write every file below root, a fresh folder that only this build has touched."""
+    mask = os.umask(0)
+    os.umask(mask)
+    exact_modes = mask & 0o022 == mask  # the usual umask: new files get 0644 and folders 0755
+    made = {""}
+    base = str(root)
     for path in sorted(files):
-        target = root.joinpath(*check_output_path(path).parts)
-        for folder in reversed(target.parents):
-            if folder not in made and root in folder.parents:
-                folder.mkdir(mode=DIRECTORY_MODE, exist_ok=True)
-                os.chmod(folder, DIRECTORY_MODE)
-                made.add(folder)
-        if not target.resolve().is_relative_to(root.resolve()):
-            raise UnsafePathError(f"refusing to write {path!r}: it resolves outside the output folder")
-        target.write_bytes(files[path])
-        os.chmod(target, FILE_MODE)
+        folder = path.rpartition("/")[0]
+        if folder not in made:
+            parts = folder.split("/")
+            for depth in range(1, len(parts) + 1):
+                partial = "/".join(parts[:depth])
+                if partial not in made:
+                    os.mkdir(os.path.join(base, partial), DIRECTORY_MODE)
+                    if not exact_modes:
+                        os.chmod(os.path.join(base, partial), DIRECTORY_MODE)
+                    made.add(partial)
+        target = os.path.join(base, path)
+        with open(target, "xb") as file:  # "x": never follow a link planted in the new folder
+            file.write(files[path])
+        if not exact_modes:
+            os.chmod(target, FILE_MODE)
 
 
 def _swap(staging: Path, out: Path) -> None:

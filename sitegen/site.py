@@ -218,4 +218,4 @@ def web_annotations(article: Article, notes: list[RenderedNote], config: Config)
         "label": article.title,
         "items": items,
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
