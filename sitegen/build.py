@@ -10,12 +10,14 @@ import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
-from .anchoring import anchor_notes, normalise_seed, slugify
+from .anchoring import anchor_notes, slugify
 from .annotations import parse_annotation, parse_context_entry
 from .config import parse_config
-from .model import Annotation, Article, Config, ContextEntry, Location, Problem, Seed, Site
+from .model import Anchor, Annotation, Article, Config, ContextEntry, Location, Problem, Seed, Site
+from .parallel import parallel_map
 from .seeds import decode_text, parse_seed, slug_from_name
 from .site import build_site
 from .theme import TemplateRenderError, Theme
@@ -29,6 +31,7 @@ PLACEHOLDER_BASE_URL = "http://localhost:8000/"
 class Options:
     base_url: str | None = None
     drafts: bool = False
+    jobs: int = 1
 
 
 @dataclass
@@ -88,15 +91,17 @@ def build_from_files(files: Mapping[str, bytes],
     config = _read_config(sources, options, problems)
     theme = _read_theme(sources, problems)
     seeds = _parse_seeds(sources, problems)
-    annotations = _parse_all(sources.annotations, parse_annotation, problems)
+    seed_names = {path.rsplit("/", 1)[-1] for path in sources.seeds}
+    annotated = parallel_map(partial(_annotate, seeds, seed_names), list(sources.annotations.items()),
+                             options.jobs)
     contexts = {entry.slug: entry for entry in _parse_all(sources.contexts, parse_context_entry,
                                                           problems)}
-    articles = _assemble(seeds, annotations, options, problems)
-    _check_context_refs(annotations, contexts, problems)
+    articles = _assemble(seeds, annotated, options, problems)
+    _check_context_refs([annotation for annotation, _, _ in annotated if annotation], contexts, problems)
     if any(problem.severity == "error" for problem in problems):
         return None, problems
     try:
-        output = build_site(articles, contexts, config, theme, sources.static)
+        output = build_site(articles, contexts, config, theme, sources.static, options.jobs)
     except TemplateRenderError as failure:
         return None, [*problems, failure.problem]
     site = Site(output, articles=len(articles), notes=sum(len(a.anchors) for a in articles),
@@ -158,29 +163,41 @@ def _parse_all(files: dict[str, bytes], parse, problems: list[Problem]) -> list:
     return values
 
 
-def _assemble(seeds: dict[str, Seed], annotations: list[Annotation], options: Options,
+Annotated = tuple[Annotation | None, tuple[Anchor, ...], list[Problem]]
+
+
+def _annotate(seeds: dict[str, Seed], seed_names: set[str], source: tuple[str, bytes]) -> Annotated:
+    """Parse one annotation file and anchor its notes in its seed (drafts too: always checked)."""
+    path, data = source
+    text, problems = decode_text(path, data)
+    if text is None:
+        return None, (), problems
+    annotation, problems = parse_annotation(path, text)
+    seed = seeds.get(annotation.seed) if annotation else None
+    if annotation is None or seed is None:
+        if annotation and annotation.seed and annotation.seed not in seed_names:
+            problems.append(_unknown_seed(annotation, seed_names))
+        return annotation, (), problems
+    anchors, anchor_problems = anchor_notes(seed, annotation.notes)
+    return annotation, anchors, problems + anchor_problems
+
+
+def _assemble(seeds: dict[str, Seed], annotated: list[Annotated], options: Options,
               problems: list[Problem]) -> list[Article]:
-    """Anchor every annotation (drafts too: they are always checked) and add the plain seeds."""
+    """One article per annotation file (drafts only when asked), then the seeds nobody annotated."""
     articles = []
-    annotated = set()
-    normalised = {}
-    for annotation in annotations:
-        seed = seeds.get(annotation.seed)
-        if seed is None:
-            if annotation.seed:
-                problems.append(_unknown_seed(annotation, seeds))
+    for annotation, anchors, annotation_problems in annotated:
+        problems += annotation_problems
+        if annotation is None or annotation.seed not in seeds:
             continue
-        annotated.add(seed.name)
-        if seed.name not in normalised:
-            normalised[seed.name] = normalise_seed(seed.text)
-        anchors, anchor_problems = anchor_notes(seed, annotation.notes, normalised[seed.name])
-        problems += anchor_problems
         if annotation.draft and not options.drafts:
             continue
+        seed = seeds[annotation.seed]
         articles.append(Article(annotation.slug, seed, annotation.title,
                                 annotation.date or seed.date, annotation, anchors))
+    annotated_seeds = {annotation.seed for annotation, _, _ in annotated if annotation}
     for name, seed in seeds.items():
-        if name not in annotated:
+        if name not in annotated_seeds:
             slug = slug_from_name(name)
             if not slug:
                 problems.append(Problem(Location(seed.path), f"seed file name {name!r} has no "
@@ -193,8 +210,8 @@ def _assemble(seeds: dict[str, Seed], annotations: list[Annotation], options: Op
     return articles
 
 
-def _unknown_seed(annotation: Annotation, seeds: dict[str, Seed]) -> Problem:
-    close = difflib.get_close_matches(annotation.seed, list(seeds), n=1)
+def _unknown_seed(annotation: Annotation, seed_names: set[str]) -> Problem:
+    close = difflib.get_close_matches(annotation.seed, sorted(seed_names), n=1)
     hint = f"did you mean '{close[0]}'?" if close else "seed names a file in seeds/, e.g. 001_story.txt"
     return Problem(annotation.where("seed"),
                    f"unknown seed '{annotation.seed}': no such file in seeds/", hint)

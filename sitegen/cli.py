@@ -15,6 +15,7 @@ from . import __version__
 from .build import Options, build_from_files, read_sources
 from .model import Problem
 from .output import UnsafePathError, write_site
+from .parallel import default_jobs
 from .scaffold import new_annotation
 
 OK, CONTENT_ERROR, USAGE_ERROR = 0, 1, 2
@@ -68,14 +69,16 @@ def _parser() -> argparse.ArgumentParser:
 def _site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
     parser.add_argument("--drafts", action="store_true", help="build drafts too")
+    parser.add_argument("--jobs", "-j", type=_positive, default=default_jobs(), metavar="N",
+                        help="processes to render with (default: one per core)")
 
 
 def run_build(arguments: argparse.Namespace) -> int:
     started = time.perf_counter()
     root = _site_root(arguments.root)
     out = _output_folder(root, arguments.out)
-    site, problems = build_from_files(read_sources(root), Options(arguments.base_url,
-                                                                 arguments.drafts))
+    options = Options(arguments.base_url, arguments.drafts, arguments.jobs)
+    site, problems = build_from_files(read_sources(root), options)
     report(problems)
     if site is None:
         return CONTENT_ERROR
@@ -94,7 +97,7 @@ def run_build(arguments: argparse.Namespace) -> int:
 
 def run_check(arguments: argparse.Namespace) -> int:
     root = _site_root(arguments.root)
-    site, problems = build_from_files(read_sources(root), Options(None, arguments.drafts))
+    site, problems = build_from_files(read_sources(root), Options(None, arguments.drafts, arguments.jobs))
     report(problems)
     if site is None:
         return CONTENT_ERROR
@@ -140,6 +143,12 @@ def _output_folder(root: Path, out: Path | None) -> Path:
         if target.is_relative_to((root / source).resolve()):
             raise UsageError(f"--out {out}: refusing to write inside {source}/")
     return target
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def _count(number: int, singular: str, plural: str | None = None) -> str:

@@ -12,11 +12,13 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from .anchoring import selector_context, slugify
 from .markdown import ContextLinks, pygments_css, render_markdown
 from .model import Article, Config, ContextEntry
+from .parallel import parallel_map
 from .render import RenderedNote, render_notes, render_text
 from .theme import Theme
 
@@ -75,42 +77,72 @@ def group_tags(articles: list[Article]) -> list[Tag]:
     return tags
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What every article page needs from the whole site, decided before any page is rendered."""
+
+    config: Config
+    theme: Theme
+    contexts: dict[str, ContextEntry]
+    titles: dict[str, str]
+    tag_names: dict[str, str]
+    site: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedArticle:
+    page: bytes
+    annotations: bytes
+    body: str
+    notes: tuple[RenderedNote, ...]
+
+
+def render_article(shared: Shared, article: Article) -> RenderedArticle:
+    """An article's page and annotations.json: a pure function of the article and the site."""
+    path = f"{article.slug}/index.html"
+    links = ContextLinks(shared.titles, root_of(path) + "context/")
+    notes = render_notes(article, shared.contexts, links)
+    body = render_text(article)
+    preface = article.annotation.preface if article.annotation else ""
+    cited = [shared.contexts[slug] for slug in _cited_slugs(article) if slug in shared.contexts]
+    page = shared.theme.render("article.html", path, shared.site, {
+        "article": article,
+        "summary": article.summary,
+        "tags": [(slugify(tag), shared.tag_names[slugify(tag)]) for tag in article.tags],
+        "preface": render_markdown(preface, links),
+        "body": body,
+        "notes": notes,
+        "cited": cited,
+        "url": shared.config.base_url + f"{article.slug}/",
+    })
+    annotations = web_annotations(article, notes, shared.config)
+    return RenderedArticle(page.encode(), annotations.encode(), body, tuple(notes))
+
+
 def build_site(articles: list[Article], contexts: dict[str, ContextEntry], config: Config,
-               theme: Theme, static: dict[str, bytes]) -> dict[str, bytes]:
+               theme: Theme, static: dict[str, bytes], jobs: int = 1) -> dict[str, bytes]:
     pages = Pages()
     ordered = sort_newest_first(articles)
     tags = group_tags(ordered)
-    tag_names = {tag.slug: tag.name for tag in tags}
     titles = {slug: entry.title for slug, entry in contexts.items()}
-    citations: dict[str, list[Citation]] = defaultdict(list)
-    rendered_bodies: dict[str, str] = {}
     site = {"config": config, "contexts": len(contexts), "tags": len(tags)}
+    shared = Shared(config, theme, contexts, titles, {tag.slug: tag.name for tag in tags}, site)
 
-    for article in ordered:
-        path = f"{article.slug}/index.html"
-        links = ContextLinks(titles, root_of(path) + "context/")
-        notes = render_notes(article, contexts, links)
-        body = render_text(article)
-        rendered_bodies[article.slug] = body
-        for note, anchor in zip(notes, sorted(article.anchors, key=lambda a: a.number), strict=True):
+    rendered = parallel_map(partial(render_article, shared), ordered, jobs)
+    citations: dict[str, list[Citation]] = defaultdict(list)
+    for article, result in zip(ordered, rendered, strict=True):
+        pages.add(f"{article.slug}/index.html", result.page)
+        pages.add(f"{article.slug}/annotations.json", result.annotations)
+        anchors = sorted(article.anchors, key=lambda a: a.number)
+        for note, anchor in zip(result.notes, anchors, strict=True):
             for slug in dict.fromkeys(ref.slug for ref in anchor.note.refs):
                 citations[slug].append(Citation(article, note))
         if article.annotation:
             for slug in dict.fromkeys(ref.slug for ref in article.annotation.preface_refs):
                 citations[slug].append(Citation(article, None))
-        preface = article.annotation.preface if article.annotation else ""
-        cited = [contexts[slug] for slug in _cited_slugs(article) if slug in contexts]
-        pages.add(path, theme.render("article.html", path, site, {
-            "article": article,
-            "summary": article.summary,
-            "tags": [(slugify(tag), tag_names[slugify(tag)]) for tag in article.tags],
-            "preface": render_markdown(preface, links),
-            "body": body,
-            "notes": notes,
-            "cited": cited,
-            "url": config.base_url + f"{article.slug}/",
-        }))
-        pages.add(f"{article.slug}/annotations.json", web_annotations(article, notes, config))
+    feed_bodies = {article.slug: result.body for article, result in
+                   zip(ordered[:FEED_SIZE], rendered, strict=False)}
+    del rendered
 
     for number, chunk in enumerate(_chunks(ordered, PAGE_SIZE), start=1):
         path = "index.html" if number == 1 else f"page/{number}/index.html"
@@ -139,7 +171,7 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
     pages.add("404.html", theme.render("404.html", "404.html", site, {}, root=config.base_path))
     newest = ordered[:FEED_SIZE]
     pages.add("feed.xml", theme.render("feed.xml", "feed.xml", site, {
-        "entries": [(a, rendered_bodies[a.slug]) for a in newest],
+        "entries": [(a, feed_bodies[a.slug]) for a in newest],
         "updated": _timestamp(next((a.date for a in ordered if a.date), None)),
         "timestamp": _timestamp}))
     pages.add("sitemap.xml", theme.render("sitemap.xml", "sitemap.xml", site, {
