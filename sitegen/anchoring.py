@@ -21,7 +21,7 @@ FOLD = str.maketrans({
     "\u2212": "-",
 })
 WHITESPACE = re.compile(r"\s+")
-SPECIAL_WHITESPACE = re.compile(r"\s{2,}|[^\S ]")
+SPECIAL_WHITESPACE = re.compile(r"[^\S ]\s*| \s+")  # any run but a lone space
 PARAGRAPH_BREAK = "\n"
 SUSPECT = {"\u2026": "an ellipsis", "\ufb01": "a ligature", "\ufb02": "a ligature",
            "\ufb00": "a ligature", "\ufb03": "a ligature", "\ufb04": "a ligature",
@@ -102,6 +102,9 @@ def _composed_clusters(text: str) -> list[tuple[int, int, str]]:
 
 def normalise_quote(text: str, start: int, end: int) -> tuple[str, int, int]:
     """The quote folded like a seed; (start, end) is the highlighted part within it."""
+    if start == 0 and end == len(text):
+        folded = WHITESPACE.sub(" ", unicodedata.normalize("NFC", text).translate(FOLD)).strip()
+        return folded, 0, len(folded)
     marked = text[:start] + "\ue000" + text[start:end] + "\ue001" + text[end:]
     folded = WHITESPACE.sub(" ", unicodedata.normalize("NFC", marked).translate(FOLD))
     out: list[str] = []
@@ -266,7 +269,8 @@ def _shorten(slug: str, limit: int) -> str:
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    ascii_text = text if text.isascii() else (
+        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 

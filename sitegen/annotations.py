@@ -109,13 +109,13 @@ def _split_sections(body: str, first_line: int) -> tuple[tuple[int, str], list[t
     starts = []
     fence = ""
     for index, line in enumerate(lines):
-        opened = FENCE.match(line)
+        opened = FENCE.match(line) if line[:4].strip()[:1] in ("`", "~") else None
         if fence:
             if opened and opened[1][0] == fence[0] and len(opened[1]) >= len(fence):
                 fence = ""
         elif opened:
             fence = opened[1]
-        elif HEADING.fullmatch(line):
+        elif "##" in line[:5] and HEADING.fullmatch(line):
             starts.append(index)
     preface_end = starts[0] if starts else len(lines)
     preface = (first_line, "\n".join(lines[:preface_end]))

@@ -19,7 +19,7 @@ from .config import parse_config
 from .model import Anchor, Annotation, Article, Config, ContextEntry, Location, Problem, Seed, Site
 from .parallel import parallel_map
 from .seeds import decode_text, parse_seed, slug_from_name
-from .site import build_site
+from .site import Sink, build_site
 from .theme import TemplateRenderError, Theme
 
 SOURCE_FOLDERS = ("seeds", "content", "templates", "static")
@@ -83,9 +83,13 @@ def sort_sources(files: Mapping[str, bytes]) -> Sources:
     return sources
 
 
-def build_from_files(files: Mapping[str, bytes],
-                     options: Options = Options()) -> tuple[Site | None, list[Problem]]:
-    """Every stage runs on every file, so one build reports every problem at once."""
+def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
+                     sink: Sink | None = None) -> tuple[Site | None, list[Problem]]:
+    """Every stage runs on every file, so one build reports every problem at once.
+
+    Pages go to `sink` as they are rendered when one is given (Site.files is then empty): the
+    caller must discard what it received if the result is None.
+    """
     sources = sort_sources(files)
     problems: list[Problem] = []
     config = _read_config(sources, options, problems)
@@ -101,7 +105,7 @@ def build_from_files(files: Mapping[str, bytes],
     if any(problem.severity == "error" for problem in problems):
         return None, problems
     try:
-        output = build_site(articles, contexts, config, theme, sources.static, options.jobs)
+        output = build_site(articles, contexts, config, theme, sources.static, options.jobs, sink)
     except TemplateRenderError as failure:
         return None, [*problems, failure.problem]
     site = Site(output, articles=len(articles), notes=sum(len(a.anchors) for a in articles),

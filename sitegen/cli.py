@@ -14,7 +14,7 @@ from pathlib import Path
 from . import __version__
 from .build import Options, build_from_files, read_sources
 from .model import Problem
-from .output import UnsafePathError, write_site
+from .output import StagedOutput, UnsafePathError
 from .parallel import default_jobs
 from .scaffold import new_annotation
 
@@ -78,12 +78,13 @@ def run_build(arguments: argparse.Namespace) -> int:
     root = _site_root(arguments.root)
     out = _output_folder(root, arguments.out)
     options = Options(arguments.base_url, arguments.drafts, arguments.jobs)
-    site, problems = build_from_files(read_sources(root), options)
-    report(problems)
-    if site is None:
-        return CONTENT_ERROR
     try:
-        write_site(site.files, out)
+        with StagedOutput(out) as staged:
+            site, problems = build_from_files(read_sources(root), options, staged.write)
+            report(problems)
+            if site is None:
+                return CONTENT_ERROR
+            staged.commit()
     except (UnsafePathError, OSError) as error:
         print(f"sitegen: error: {error}", file=sys.stderr)
         return CONTENT_ERROR

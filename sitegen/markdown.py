@@ -38,6 +38,8 @@ class ContextLinks:
 
 def is_safe_link(url: str) -> bool:
     """Allow http(s), mailto and relative links, whatever the case or percent-encoding."""
+    if url.startswith(("https://", "http://")) and url.isprintable():
+        return True
     decoded = url
     for _ in range(3):
         decoded = unquote(decoded)

@@ -30,46 +30,69 @@ def check_output_path(path: str) -> PurePosixPath:
     return relative
 
 
-def write_site(files: Mapping[str, bytes], out: Path) -> None:
-    out = out.absolute()
-    for path in files:
+class StagedOutput:
+    """A new tree written beside the output folder, swapped in by commit(), removed on failure.
+
+    Pages can be written as soon as they are rendered, so a large site is never held in memory.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.absolute()
+        self.staging: Path | None = None
+        self.made = {""}
+        mask = os.umask(0)
+        os.umask(mask)
+        self.exact_modes = mask & 0o022 == mask  # the usual umask: 0644 files and 0755 folders
+
+    def __enter__(self) -> StagedOutput:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if self.staging is not None:  # not committed: an error, or nothing to publish
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+    def _start(self) -> str:
+        if self.staging is None:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            _remove_leftovers(self.out)
+            self.staging = self.out.parent / f".{self.out.name}.new-{os.getpid()}-{secrets.token_hex(4)}"
+            self.staging.mkdir(mode=DIRECTORY_MODE)
+            os.chmod(self.staging, DIRECTORY_MODE)
+        return str(self.staging)
+
+    def write(self, path: str, data: bytes) -> None:
         check_output_path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out)
-    staging = out.parent / f".{out.name}.new-{os.getpid()}-{secrets.token_hex(4)}"
-    staging.mkdir(mode=DIRECTORY_MODE)
-    try:
-        os.chmod(staging, DIRECTORY_MODE)
-        _write_tree(files, staging)
-        _swap(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _write_tree(files: Mapping[str, bytes], root: Path) -> None:
-    """Write every file below root, a fresh folder that only this build has touched."""
-    mask = os.umask(0)
-    os.umask(mask)
-    exact_modes = mask & 0o022 == mask  # the usual umask: new files get 0644 and folders 0755
-    made = {""}
-    base = str(root)
-    for path in sorted(files):
+        base = self._start()
         folder = path.rpartition("/")[0]
-        if folder not in made:
+        if folder not in self.made:
             parts = folder.split("/")
             for depth in range(1, len(parts) + 1):
                 partial = "/".join(parts[:depth])
-                if partial not in made:
+                if partial not in self.made:
                     os.mkdir(os.path.join(base, partial), DIRECTORY_MODE)
-                    if not exact_modes:
+                    if not self.exact_modes:
                         os.chmod(os.path.join(base, partial), DIRECTORY_MODE)
-                    made.add(partial)
+                    self.made.add(partial)
         target = os.path.join(base, path)
-        with open(target, "xb") as file:  # "x": never follow a link planted in the new folder
-            file.write(files[path])
-        if not exact_modes:
+        with open(target, "xb") as file:  # "x": a path written twice is a bug, never an overwrite
+            file.write(data)
+        if not self.exact_modes:
             os.chmod(target, FILE_MODE)
+
+    def commit(self) -> None:
+        staging = Path(self._start())
+        _swap(staging, self.out)
+        self.staging = None
+
+
+def write_site(files: Mapping[str, bytes], out: Path) -> None:
+    for path in files:
+        check_output_path(path)
+    with StagedOutput(out) as staged:
+        for path in sorted(files):
+            staged.write(path, files[path])
+        staged.commit()
 
 
 def _swap(staging: Path, out: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -26,19 +26,26 @@ def default_jobs() -> int:
 def parallel_map(function: Callable[[Item], Result], items: Sequence[Item],
                  jobs: int) -> list[Result]:
     """function(item) for every item, across `jobs` processes when there is enough to share."""
+    return list(parallel_imap(function, items, jobs))
+
+
+def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
+                  jobs: int) -> Iterator[Result]:
+    """Like parallel_map, but yields each result in order as soon as it is ready."""
     jobs = min(jobs, len(items) // MIN_ITEMS_PER_WORKER)
     if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(item) for item in items]
+        yield from map(function, items)
+        return
     global _task
     _task = (function, items)
     try:
-        size = -(-len(items) // (jobs * 4))  # a few chunks a worker evens out slow ones
+        size = min(64, -(-len(items) // (jobs * 4)))  # small chunks: even load, little in flight
         chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_run_chunk, chunks)
+            for part in pool.imap(_run_chunk, chunks):
+                yield from part
     finally:
         _task = None
-    return [result for part in parts for result in part]
 
 
 def _run_chunk(bounds: tuple[int, int]) -> list[Any]:

@@ -66,20 +66,26 @@ def _render_inline(text: str, is_safe_link: Callable[[str], bool],
             raise _UnsupportedError
         return keep(f'<a href="{_escape(found[2])}">{_escape(found[1])}</a>')
 
-    try:
-        text = CODE.sub(code, text)
-        text = CONTEXT.sub(lambda found: keep(context_link(found[1].strip(), (found[2] or "").strip())), text)
-        text = LINK.sub(link, text)  # type: ignore[arg-type]
+    try:  # each pattern only where its opening character occurs: most notes have few
+        if "`" in text:
+            text = CODE.sub(code, text)
+        if "[[" in text:
+            text = CONTEXT.sub(lambda found: keep(context_link(found[1].strip(),
+                                                               (found[2] or "").strip())), text)
+        if "](" in text:
+            text = LINK.sub(link, text)  # type: ignore[arg-type]
     except _UnsupportedError:
         return None
-    if any(char in text for char in "[]`"):
+    if "[" in text or "]" in text or "`" in text:
         return None
     text = _escape(text)
-    text = STRONG.sub(lambda found: f"<strong>{found[2]}</strong>", text)
-    text = EMPHASIS.sub(lambda found: f"<em>{found[2]}</em>", text)
+    if "**" in text or "__" in text:
+        text = STRONG.sub(lambda found: f"<strong>{found[2]}</strong>", text)
     if "*" in text or "_" in text:
-        return None
-    return PLACEHOLDER.sub(lambda found: pieces[int(found[1])], text)
+        text = EMPHASIS.sub(lambda found: f"<em>{found[2]}</em>", text)
+        if "*" in text or "_" in text:
+            return None
+    return PLACEHOLDER.sub(lambda found: pieces[int(found[1])], text) if pieces else text
 
 
 class _UnsupportedError(Exception):

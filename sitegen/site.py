@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from .anchoring import selector_context, slugify
 from .markdown import ContextLinks, pygments_css, render_markdown
 from .model import Article, Config, ContextEntry
-from .parallel import parallel_map
+from .parallel import parallel_imap
 from .render import RenderedNote, render_notes, render_text
 from .theme import Theme
 
@@ -35,19 +35,36 @@ class Tag:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteRef:
+    number: int
+    id: str
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
 class Citation:
     article: Article
-    note: RenderedNote | None  # None: cited from the preface
+    note: NoteRef | None  # None: cited from the preface
+
+
+Sink = Callable[[str, bytes], None]
 
 
 @dataclass
 class Pages:
-    """The output being assembled: relative path -> bytes."""
+    """The output as it is produced: kept as path -> bytes, or handed to a sink at once."""
 
+    sink: Sink | None = None
     files: dict[str, bytes] = field(default_factory=dict)
+    paths: set[str] = field(default_factory=set)
 
     def add(self, path: str, content: str | bytes) -> None:
-        self.files[path] = content.encode("utf-8") if isinstance(content, str) else content
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        self.paths.add(path)
+        if self.sink:
+            self.sink(path, data)
+        else:
+            self.files[path] = data
 
 
 def root_of(path: str) -> str:
@@ -120,29 +137,31 @@ def render_article(shared: Shared, article: Article) -> RenderedArticle:
 
 
 def build_site(articles: list[Article], contexts: dict[str, ContextEntry], config: Config,
-               theme: Theme, static: dict[str, bytes], jobs: int = 1) -> dict[str, bytes]:
-    pages = Pages()
+               theme: Theme, static: dict[str, bytes], jobs: int = 1,
+               sink: Sink | None = None) -> dict[str, bytes]:
+    """Every page of the site; with a sink, each is handed over as soon as it is rendered."""
+    pages = Pages(sink)
     ordered = sort_newest_first(articles)
     tags = group_tags(ordered)
     titles = {slug: entry.title for slug, entry in contexts.items()}
     site = {"config": config, "contexts": len(contexts), "tags": len(tags)}
     shared = Shared(config, theme, contexts, titles, {tag.slug: tag.name for tag in tags}, site)
 
-    rendered = parallel_map(partial(render_article, shared), ordered, jobs)
     citations: dict[str, list[Citation]] = defaultdict(list)
-    for article, result in zip(ordered, rendered, strict=True):
+    feed_bodies = {}
+    rendered = parallel_imap(partial(render_article, shared), ordered, jobs)
+    for position, (article, result) in enumerate(zip(ordered, rendered, strict=True)):
         pages.add(f"{article.slug}/index.html", result.page)
         pages.add(f"{article.slug}/annotations.json", result.annotations)
+        if position < FEED_SIZE:
+            feed_bodies[article.slug] = result.body
         anchors = sorted(article.anchors, key=lambda a: a.number)
         for note, anchor in zip(result.notes, anchors, strict=True):
             for slug in dict.fromkeys(ref.slug for ref in anchor.note.refs):
-                citations[slug].append(Citation(article, note))
+                citations[slug].append(Citation(article, NoteRef(note.number, note.id, note.quote)))
         if article.annotation:
             for slug in dict.fromkeys(ref.slug for ref in article.annotation.preface_refs):
                 citations[slug].append(Citation(article, None))
-    feed_bodies = {article.slug: result.body for article, result in
-                   zip(ordered[:FEED_SIZE], rendered, strict=False)}
-    del rendered
 
     for number, chunk in enumerate(_chunks(ordered, PAGE_SIZE), start=1):
         path = "index.html" if number == 1 else f"page/{number}/index.html"
@@ -180,8 +199,9 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
     for asset in ASSETS:
         pages.add(f"assets/{asset}", theme.asset(asset))
     pages.add("assets/pygments.css", pygments_css())
-    for path, content in static.items():
-        pages.files.setdefault(path, content)
+    for path, content in sorted(static.items()):
+        if path not in pages.paths:  # the site's own pages win over a static file of that name
+            pages.add(path, content)
     return pages.files
 
 

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from sitegen.output import UnsafePathError, check_output_path, write_site
+from sitegen.output import StagedOutput, UnsafePathError, check_output_path, write_site
 
 
 def tree(folder):
@@ -24,12 +24,16 @@ def test_a_failure_while_writing_leaves_the_previous_site_exactly_as_it_was(tmp_
     out = tmp_path / "public"
     write_site({"index.html": b"good", "a/index.html": b"page"}, out)
 
-    def broken(*_args):
-        raise OSError("disk full")
+    real_write = StagedOutput.write
 
-    monkeypatch.setattr("sitegen.output._write_tree", broken)
+    def fail_on_second_file(self, path, data):
+        if path == "b.html":
+            raise OSError("disk full")
+        real_write(self, path, data)
+
+    monkeypatch.setattr(StagedOutput, "write", fail_on_second_file)
     with pytest.raises(OSError):
-        write_site({"index.html": b"new"}, out)
+        write_site({"a.html": b"new", "b.html": b"new"}, out)
     assert tree(out) == {"index.html": b"good", "a/index.html": b"page"}
     assert [p.name for p in tmp_path.iterdir()] == ["public"]
 
