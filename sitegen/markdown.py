@@ -11,17 +11,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
-from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
 from .quickmarkdown import render_simple
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
@@ -49,6 +48,10 @@ def is_safe_link(url: str) -> bool:
 
 
 def _highlight(code: str, language: str, _attrs: str) -> str:
+    from pygments import highlight as pygments_highlight
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         lexer = get_lexer_by_name(language) if language else None
     except ClassNotFound:
@@ -88,6 +91,9 @@ def context_link_html(slug: str, text: str, links: ContextLinks | None) -> str:
 
 @lru_cache(maxsize=1)
 def renderer() -> MarkdownIt:
+    """Built on first use: most notes never need it (see quickmarkdown), and it is slow to import."""
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("js-default", {"highlight": _highlight})
     md.enable(["table", "strikethrough"])
     md.validateLink = is_safe_link  # type: ignore[method-assign]
@@ -109,5 +115,6 @@ def pygments_css() -> str:
     formatter = HtmlFormatter(cssclass="highlight", style="friendly")
     dark = HtmlFormatter(cssclass="highlight", style="monokai")
     light_rules = formatter.get_style_defs("pre.highlight")
-    dark_rules = dark.get_style_defs(":root[data-theme=dark] pre.highlight")
-    return f"{light_rules}\n{dark_rules}\n"
+    chosen_dark = dark.get_style_defs(":root[data-theme=dark] pre.highlight")
+    system_dark = dark.get_style_defs(":root:not([data-theme=light]) pre.highlight")
+    return f"{light_rules}\n{chosen_dark}\n@media (prefers-color-scheme: dark) {{\n{system_dark}\n}}\n"
