@@ -88,7 +88,8 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
     """Every stage runs on every file, so one build reports every problem at once.
 
     Pages go to `sink` as they are rendered when one is given (Site.files is then empty): the
-    caller must discard what it received if the result is None.
+    caller must discard what it received if the result is None. Worker processes call the sink
+    too, so it must write where every process sees it (StagedOutput.write does).
     """
     sources = sort_sources(files)
     problems: list[Problem] = []

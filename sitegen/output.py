@@ -6,6 +6,7 @@ in with two renames, so readers and a failed build never see half a site.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -45,6 +46,7 @@ class StagedOutput:
         self.exact_modes = mask & 0o022 == mask  # the usual umask: 0644 files and 0755 folders
 
     def __enter__(self) -> StagedOutput:
+        self._start()  # before any worker forks: they all write into this one folder
         return self
 
     def __exit__(self, kind: object, *_: object) -> None:
@@ -70,7 +72,8 @@ class StagedOutput:
             for depth in range(1, len(parts) + 1):
                 partial = "/".join(parts[:depth])
                 if partial not in self.made:
-                    os.mkdir(os.path.join(base, partial), DIRECTORY_MODE)
+                    with contextlib.suppress(FileExistsError):  # made by another worker
+                        os.mkdir(os.path.join(base, partial), DIRECTORY_MODE)
                     if not self.exact_modes:
                         os.chmod(os.path.join(base, partial), DIRECTORY_MODE)
                     self.made.add(partial)

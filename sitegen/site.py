@@ -108,10 +108,9 @@ class Shared:
 
 @dataclass(frozen=True, slots=True)
 class RenderedArticle:
-    page: bytes
-    annotations: bytes
+    files: tuple[tuple[str, bytes], ...]  # empty once handed to a sink
     body: str
-    notes: tuple[RenderedNote, ...]
+    notes: tuple[NoteRef, ...]
 
 
 def render_article(shared: Shared, article: Article) -> RenderedArticle:
@@ -133,7 +132,18 @@ def render_article(shared: Shared, article: Article) -> RenderedArticle:
         "url": shared.config.base_url + f"{article.slug}/",
     })
     annotations = web_annotations(article, notes, shared.config)
-    return RenderedArticle(page.encode(), annotations.encode(), body, tuple(notes))
+    files = ((path, page.encode()), (f"{article.slug}/annotations.json", annotations.encode()))
+    return RenderedArticle(files, body, tuple(NoteRef(n.number, n.id, n.quote) for n in notes))
+
+
+def _render_and_hand_over(shared: Shared, sink: Sink | None, article: Article) -> RenderedArticle:
+    """Runs in a worker: with a sink the pages are written there, and only notes travel back."""
+    rendered = render_article(shared, article)
+    if sink is None:
+        return rendered
+    for path, data in rendered.files:
+        sink(path, data)
+    return RenderedArticle((), rendered.body, rendered.notes)
 
 
 def build_site(articles: list[Article], contexts: dict[str, ContextEntry], config: Config,
@@ -149,16 +159,17 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
 
     citations: dict[str, list[Citation]] = defaultdict(list)
     feed_bodies = {}
-    rendered = parallel_imap(partial(render_article, shared), ordered, jobs)
+    rendered = parallel_imap(partial(_render_and_hand_over, shared, sink), ordered, jobs)
     for position, (article, result) in enumerate(zip(ordered, rendered, strict=True)):
-        pages.add(f"{article.slug}/index.html", result.page)
-        pages.add(f"{article.slug}/annotations.json", result.annotations)
+        for path, data in result.files:
+            pages.add(path, data)
+        pages.paths.update((f"{article.slug}/index.html", f"{article.slug}/annotations.json"))
         if position < FEED_SIZE:
             feed_bodies[article.slug] = result.body
         anchors = sorted(article.anchors, key=lambda a: a.number)
         for note, anchor in zip(result.notes, anchors, strict=True):
             for slug in dict.fromkeys(ref.slug for ref in anchor.note.refs):
-                citations[slug].append(Citation(article, NoteRef(note.number, note.id, note.quote)))
+                citations[slug].append(Citation(article, note))
         if article.annotation:
             for slug in dict.fromkeys(ref.slug for ref in article.annotation.preface_refs):
                 citations[slug].append(Citation(article, None))

@@ -9,6 +9,8 @@ import pytest
 from lxml import etree, html
 
 from sitegen.build import Options, build_from_files, read_sources
+from sitegen.output import StagedOutput
+from sitegen.parallel import MIN_ITEMS_PER_WORKER
 from sitegen.seeds import parse_seed
 
 from .conftest import REPO, SAMPLE_SEED_NAME, annotation, site_files
@@ -230,3 +232,23 @@ def test_404_uses_urls_under_the_base_path():
     built = build(site_files())
     hrefs = re.findall(rb'(?:href|src)="([^"]+)"', built["404.html"])
     assert hrefs and all(h.startswith((b"/repo/", b"#")) for h in hrefs)
+
+
+def test_parallel_build_gives_the_same_bytes_as_a_single_process_build(tmp_path):
+    count = 2 * MIN_ITEMS_PER_WORKER + 10
+    extra = {f"seeds/s{n:03}.txt": f"date 2021-02-{1 + n % 28:02} Story {n} about Hainan."
+             for n in range(count)}
+    extra |= {f"content/a{n:03}.md": annotation(f'## "Story {n} about"\nNote {n}.',
+                                                 front=f"slug: a{n:03}\n").replace(
+                  SAMPLE_SEED_NAME, f"s{n:03}.txt") for n in range(count)}
+    files = site_files(extra)
+    single = build(files, jobs=1)
+    assert build(files, jobs=2) == single
+
+    out = tmp_path / "public"
+    with StagedOutput(out) as staged:  # workers write their pages straight into the staging folder
+        site, _ = build_from_files(files, Options(jobs=2), sink=staged.write)
+        assert site is not None and site.files == {}
+        staged.commit()
+    on_disk = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert on_disk == single
