@@ -16,6 +16,7 @@ from pathlib import Path
 from .anchoring import anchor_notes, slugify
 from .annotations import parse_annotation, parse_context_entry
 from .config import parse_config
+from .memo import NO_MEMO, Memo
 from .model import Anchor, Annotation, Article, Config, ContextEntry, Location, Problem, Seed, Site
 from .parallel import parallel_map
 from .seeds import decode_text, parse_seed, slug_from_name
@@ -84,21 +85,22 @@ def sort_sources(files: Mapping[str, bytes]) -> Sources:
 
 
 def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
-                     sink: Sink | None = None) -> tuple[Site | None, list[Problem]]:
+                     sink: Sink | None = None, memo: Memo = NO_MEMO) -> tuple[Site | None, list[Problem]]:
     """Every stage runs on every file, so one build reports every problem at once.
 
     Pages go to `sink` as they are rendered when one is given (Site.files is then empty): the
     caller must discard what it received if the result is None. Worker processes call the sink
-    too, so it must write where every process sees it (StagedOutput.write does).
+    too, so it must write where every process sees it (StagedOutput.write does). A Memo kept
+    between builds lets a rebuild reuse every step whose inputs did not change.
     """
     sources = sort_sources(files)
     problems: list[Problem] = []
     config = _read_config(sources, options, problems)
-    theme = _read_theme(sources, problems)
-    seeds = _parse_seeds(sources, problems)
-    seed_names = {path.rsplit("/", 1)[-1] for path in sources.seeds}
-    annotated = parallel_map(partial(_annotate, seeds, seed_names), list(sources.annotations.items()),
-                             options.jobs)
+    theme = _read_theme(sources, problems, memo)
+    seeds = _parse_seeds(sources, problems, memo)
+    seed_names = frozenset(path.rsplit("/", 1)[-1] for path in sources.seeds)
+    annotate = partial(_annotate_once, memo, seeds, seed_names)
+    annotated = parallel_map(annotate, list(sources.annotations.items()), options.jobs)
     contexts = {entry.slug: entry for entry in _parse_all(sources.contexts, parse_context_entry,
                                                           problems)}
     articles = _assemble(seeds, annotated, options, problems)
@@ -106,7 +108,8 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
     if any(problem.severity == "error" for problem in problems):
         return None, problems
     try:
-        output = build_site(articles, contexts, config, theme, sources.static, options.jobs, sink)
+        output = build_site(articles, contexts, config, theme, sources.static, options.jobs, sink,
+                            memo)
     except TemplateRenderError as failure:
         return None, [*problems, failure.problem]
     site = Site(output, articles=len(articles), notes=sum(len(a.anchors) for a in articles),
@@ -132,22 +135,27 @@ def _read_config(sources: Sources, options: Options, problems: list[Problem]) ->
     return config
 
 
-def _read_theme(sources: Sources, problems: list[Problem]) -> Theme:
+def _read_theme(sources: Sources, problems: list[Problem], memo: Memo) -> Theme:
     overrides = {}
     for name, data in sources.templates.items():
         text, decode_problems = decode_text(f"templates/{name}", data)
         problems += decode_problems
         if text is not None:
             overrides[name] = text
-    theme = Theme(overrides)
-    problems += theme.check()
+
+    def compile_theme() -> tuple[Theme, list[Problem]]:
+        theme = Theme(overrides)
+        return theme, theme.check()
+
+    theme, theme_problems = memo.get("theme", tuple(sorted(overrides.items())), compile_theme)
+    problems += theme_problems
     return theme
 
 
-def _parse_seeds(sources: Sources, problems: list[Problem]) -> dict[str, Seed]:
+def _parse_seeds(sources: Sources, problems: list[Problem], memo: Memo) -> dict[str, Seed]:
     seeds = {}
     for path, data in sources.seeds.items():
-        seed, seed_problems = parse_seed(path, data)
+        seed, seed_problems = memo.get("seed", (path, data), partial(parse_seed, path, data))
         problems += seed_problems
         if seed:
             seeds[seed.name] = seed
@@ -171,7 +179,25 @@ def _parse_all(files: dict[str, bytes], parse, problems: list[Problem]) -> list:
 Annotated = tuple[Annotation | None, tuple[Anchor, ...], list[Problem]]
 
 
-def _annotate(seeds: dict[str, Seed], seed_names: set[str], source: tuple[str, bytes]) -> Annotated:
+def _annotate_once(memo: Memo, seeds: dict[str, Seed], seed_names: frozenset[str],
+                   source: tuple[str, bytes]) -> Annotated:
+    """_annotate, reused while the file, its seed and the set of seed names are unchanged."""
+    path, data = source
+    name = _declared_seed(data)
+    key = (path, data, seeds.get(name) if name else None, seed_names)
+    return memo.get("annotation", key, partial(_annotate, seeds, seed_names, source))
+
+
+def _declared_seed(data: bytes) -> str | None:
+    """The seed an annotation file names, read cheaply, only to key the memo (None: unsure)."""
+    for line in data.split(b"\n", 20)[1:20]:
+        if line.startswith(b"seed"):
+            value = line.partition(b"=" if b"=" in line[:6] else b":")[2]
+            return value.strip().strip(b"\"'").decode("utf-8", "replace").removeprefix("seeds/")
+    return None
+
+
+def _annotate(seeds: dict[str, Seed], seed_names: frozenset[str], source: tuple[str, bytes]) -> Annotated:
     """Parse one annotation file and anchor its notes in its seed (drafts too: always checked)."""
     path, data = source
     text, problems = decode_text(path, data)

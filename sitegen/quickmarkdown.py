@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Callable
 
-PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t]*\n)+")  # whole blank lines: indentation still counts
 LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 # Lines that could open or close a block: headings, quotes, lists, rules, fences, code, tables,
 # HTML, link reference definitions, setext underlines, hard breaks.

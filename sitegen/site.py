@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from .anchoring import selector_context, slugify
 from .markdown import ContextLinks, pygments_css, render_markdown
+from .memo import NO_MEMO, Memo, freeze
 from .model import Article, Config, ContextEntry
 from .parallel import parallel_imap
 from .render import RenderedNote, render_notes, render_text
@@ -136,9 +137,10 @@ def render_article(shared: Shared, article: Article) -> RenderedArticle:
     return RenderedArticle(files, body, tuple(NoteRef(n.number, n.id, n.quote) for n in notes))
 
 
-def _render_and_hand_over(shared: Shared, sink: Sink | None, article: Article) -> RenderedArticle:
+def _produce(shared: Shared, sink: Sink | None, memo: Memo, shared_key: Hashable,
+             article: Article) -> RenderedArticle:
     """Runs in a worker: with a sink the pages are written there, and only notes travel back."""
-    rendered = render_article(shared, article)
+    rendered = memo.get("article", (shared_key, article), partial(render_article, shared, article))
     if sink is None:
         return rendered
     for path, data in rendered.files:
@@ -146,9 +148,25 @@ def _render_and_hand_over(shared: Shared, sink: Sink | None, article: Article) -
     return RenderedArticle((), rendered.body, rendered.notes)
 
 
+class MemoTheme:
+    """The theme, with each page reused while its template data is unchanged."""
+
+    def __init__(self, theme: Theme, memo: Memo) -> None:
+        self.theme = theme
+        self.memo = memo
+
+    def render(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
+               root: str | None = None) -> str:
+        key = (id(self.theme), name, path, freeze(site), freeze(data), root)
+        return self.memo.get("page", key, partial(self.theme.render, name, path, site, data, root))
+
+    def asset(self, name: str) -> bytes:
+        return self.theme.asset(name)
+
+
 def build_site(articles: list[Article], contexts: dict[str, ContextEntry], config: Config,
                theme: Theme, static: dict[str, bytes], jobs: int = 1,
-               sink: Sink | None = None) -> dict[str, bytes]:
+               sink: Sink | None = None, memo: Memo = NO_MEMO) -> dict[str, bytes]:
     """Every page of the site; with a sink, each is handed over as soon as it is rendered."""
     pages = Pages(sink)
     ordered = sort_newest_first(articles)
@@ -156,10 +174,15 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
     titles = {slug: entry.title for slug, entry in contexts.items()}
     site = {"config": config, "contexts": len(contexts), "tags": len(tags)}
     shared = Shared(config, theme, contexts, titles, {tag.slug: tag.name for tag in tags}, site)
+    # id(theme) is a fair key: while the templates are unchanged the memo hands back one theme.
+    shared_key = (id(theme), config, freeze(contexts), freeze(shared.tag_names), freeze(site))
+    render_one = partial(_produce, shared, sink, memo, shared_key)
+    if memo is not NO_MEMO:
+        theme = MemoTheme(theme, memo)  # type: ignore[assignment]
 
     citations: dict[str, list[Citation]] = defaultdict(list)
     feed_bodies = {}
-    rendered = parallel_imap(partial(_render_and_hand_over, shared, sink), ordered, jobs)
+    rendered = parallel_imap(render_one, ordered, jobs)
     for position, (article, result) in enumerate(zip(ordered, rendered, strict=True)):
         for path, data in result.files:
             pages.add(path, data)

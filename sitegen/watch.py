@@ -1,0 +1,105 @@
+"""Watch a site's sources and call back once per burst of changes.
+
+A save is often several events (write a temp file, rename it over the original; `git checkout`
+touches many files): they are gathered for a quiet period, then handed over as one batch. A change
+that arrives while the callback runs is kept for the next batch, never lost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+QUIET_SECONDS = 0.1
+EDITOR_LEFTOVERS = (".swp", ".swx", ".swo", "~", ".tmp", ".part", ".crdownload")
+
+
+class Debouncer:
+    """Collects changed paths; calls `flush(paths)` once they have been quiet for `quiet` seconds.
+
+    flush runs on the debouncer's own thread, one call at a time.
+    """
+
+    def __init__(self, flush: Callable[[set[str]], None], quiet: float = QUIET_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.flush = flush
+        self.quiet = quiet
+        self.clock = clock
+        self.pending: set[str] = set()
+        self.last_change = 0.0
+        self.condition = threading.Condition()
+        self.stopped = False
+        self.thread = threading.Thread(target=self._run, name="sitegen-debouncer", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        with self.condition:
+            self.stopped = True
+            self.condition.notify()
+        self.thread.join(timeout=5)
+
+    def add(self, paths: Iterable[str]) -> None:
+        with self.condition:
+            self.pending.update(paths)
+            self.last_change = self.clock()
+            self.condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self.condition:
+                while not self.pending and not self.stopped:
+                    self.condition.wait()
+                if self.stopped:
+                    return
+                wait = self.last_change + self.quiet - self.clock()
+                if wait > 0:
+                    self.condition.wait(timeout=wait)
+                    continue
+                batch, self.pending = self.pending, set()
+            self.flush(batch)
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, root: Path, top_level: set[str], ignored: list[Path],
+                 debouncer: Debouncer) -> None:
+        self.root = root
+        self.top_level = top_level
+        self.ignored = ignored
+        self.debouncer = debouncer
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        paths = [event.src_path, getattr(event, "dest_path", "")]  # a move is an edit of both
+        relevant = [str(p) for p in paths if p and self._relevant(Path(str(p)))]
+        if relevant:
+            self.debouncer.add(relevant)
+
+    def _relevant(self, path: Path) -> bool:
+        if any(path == folder or folder in path.parents for folder in self.ignored):
+            return False
+        name = path.name
+        if path.parent == self.root:
+            return name in self.top_level
+        return not (name.startswith((".", "#")) or name.endswith(EDITOR_LEFTOVERS) or name == "4913")
+
+
+def watch(root: Path, folders: Iterable[str], files: Iterable[str], ignored: list[Path],
+          debouncer: Debouncer, poll: bool = False) -> Observer:
+    """Start watching; folders are watched, not files, so that rename-saves are seen."""
+    observer = PollingObserver(timeout=0.5) if poll else Observer()
+    handler = _Handler(root, {*folders, *files}, ignored, debouncer)
+    observer.schedule(handler, str(root), recursive=False)  # config files, folders made later
+    for name in folders:
+        if (root / name).is_dir():
+            observer.schedule(handler, str(root / name), recursive=True)
+    observer.start()
+    return observer
