@@ -11,6 +11,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .model import Anchor, Note, Problem, Seed
 
@@ -268,6 +269,7 @@ def _shorten(slug: str, limit: int) -> str:
     return "-".join(kept)
 
 
+@lru_cache(maxsize=8192)  # tags and quotes repeat across a site's pages
 def slugify(text: str) -> str:
     ascii_text = text if text.isascii() else (
         unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -99,11 +100,12 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
     theme = _read_theme(sources, problems, memo)
     seeds = _parse_seeds(sources, problems, memo)
     seed_names = frozenset(path.rsplit("/", 1)[-1] for path in sources.seeds)
-    annotate = partial(_annotate_once, memo, seeds, seed_names)
+    names_key = _fingerprint(*sorted(seed_names))
+    annotate = partial(_annotate_once, memo, seeds, seed_names, names_key)
     annotated = parallel_map(annotate, list(sources.annotations.items()), options.jobs)
     contexts = {entry.slug: entry for entry in _parse_all(sources.contexts, parse_context_entry,
                                                           problems)}
-    articles = _assemble(seeds, annotated, options, problems)
+    articles = _assemble(sources, seeds, annotated, options, problems)
     _check_context_refs([annotation for annotation, _, _ in annotated if annotation], contexts, problems)
     if any(problem.severity == "error" for problem in problems):
         return None, problems
@@ -179,12 +181,12 @@ def _parse_all(files: dict[str, bytes], parse, problems: list[Problem]) -> list:
 Annotated = tuple[Annotation | None, tuple[Anchor, ...], list[Problem]]
 
 
-def _annotate_once(memo: Memo, seeds: dict[str, Seed], seed_names: frozenset[str],
+def _annotate_once(memo: Memo, seeds: dict[str, Seed], seed_names: frozenset[str], names_key: bytes,
                    source: tuple[str, bytes]) -> Annotated:
     """_annotate, reused while the file, its seed and the set of seed names are unchanged."""
     path, data = source
     name = _declared_seed(data)
-    key = (path, data, seeds.get(name) if name else None, seed_names)
+    key = (path, data, seeds.get(name) if name else None, names_key)
     return memo.get("annotation", key, partial(_annotate, seeds, seed_names, source))
 
 
@@ -213,8 +215,17 @@ def _annotate(seeds: dict[str, Seed], seed_names: frozenset[str], source: tuple[
     return annotation, anchors, problems + anchor_problems
 
 
-def _assemble(seeds: dict[str, Seed], annotated: list[Annotated], options: Options,
-              problems: list[Problem]) -> list[Article]:
+def _fingerprint(*parts: str | bytes) -> bytes:
+    """A digest of the source bytes an article is made from: equal digests, equal articles."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "little") + data)
+    return digest.digest()
+
+
+def _assemble(sources: Sources, seeds: dict[str, Seed], annotated: list[Annotated],
+              options: Options, problems: list[Problem]) -> list[Article]:
     """One article per annotation file (drafts only when asked), then the seeds nobody annotated."""
     articles = []
     for annotation, anchors, annotation_problems in annotated:
@@ -224,8 +235,10 @@ def _assemble(seeds: dict[str, Seed], annotated: list[Annotated], options: Optio
         if annotation.draft and not options.drafts:
             continue
         seed = seeds[annotation.seed]
+        fingerprint = _fingerprint(annotation.path, sources.annotations[annotation.path],
+                                   seed.path, sources.seeds[seed.path])
         articles.append(Article(annotation.slug, seed, annotation.title,
-                                annotation.date or seed.date, annotation, anchors))
+                                annotation.date or seed.date, annotation, anchors, fingerprint))
     annotated_seeds = {annotation.seed for annotation, _, _ in annotated if annotation}
     for name, seed in seeds.items():
         if name not in annotated_seeds:
@@ -235,7 +248,8 @@ def _assemble(seeds: dict[str, Seed], annotated: list[Annotated], options: Optio
                                         "letters or digits to make a page address from",
                                         "rename the file, e.g. 104-harbour.txt"))
                 continue
-            articles.append(Article(slug, seed, seed.first_sentence(), seed.date, None))
+            fingerprint = _fingerprint(seed.path, sources.seeds[seed.path])
+            articles.append(Article(slug, seed, seed.first_sentence(), seed.date, None, (), fingerprint))
     _check_slugs(articles, problems)
     _check_tags(articles, problems)
     return articles

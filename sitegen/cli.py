@@ -58,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     _site_options(check)
     check.set_defaults(run=run_check, base_url=None)
 
+    serve = verbs.add_parser("serve", help="preview the site, rebuilding and reloading on save")
+    serve.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve.add_argument("--drafts", action="store_true", help="show drafts too")
+    serve.add_argument("--open", action="store_true", help="open the site in the default browser")
+    serve.add_argument("--poll", action="store_true",
+                       help="poll for changes (for file systems without inotify: network drives, WSL)")
+    serve.set_defaults(run=run_serve)
+
     new = verbs.add_parser("new", help="start an annotation file for a seed")
     new.add_argument("seed", metavar="SEED", help="a seed's file name in seeds/")
     new.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
@@ -105,6 +115,13 @@ def run_check(arguments: argparse.Namespace) -> int:
     print(f"Checked {_count(site.articles, 'article')}, {_count(site.notes, 'note')}, "
           f"{_count(site.contexts, 'context entry', 'context entries')}: no errors")
     return OK
+
+
+def run_serve(arguments: argparse.Namespace) -> int:
+    from .serve import serve  # watchdog and the HTTP server are only needed here
+
+    root = _site_root(arguments.root)
+    return serve(root, arguments.host, arguments.port, arguments.drafts, arguments.open, arguments.poll)
 
 
 def run_new(arguments: argparse.Namespace) -> int:

@@ -15,21 +15,25 @@ Value = TypeVar("Value")
 
 class Memo:
     def __init__(self) -> None:
-        self.tables: dict[str, dict[Hashable, Any]] = defaultdict(dict)
-        self.used: dict[str, set[Hashable]] = defaultdict(set)
+        self.tables: dict[str, dict[Key, tuple[Key, Any]]] = defaultdict(dict)
+        self.used: dict[str, set[Key]] = defaultdict(set)
         self.hits = 0
         self.misses = 0
         self.missed: Counter[str] = Counter()  # misses by table, for the latest build
 
     def get(self, table: str, key: Hashable, compute: Callable[[], Value]) -> Value:
+        wrapped = Key(key)
         entries = self.tables[table]
-        self.used[table].add(key)
-        if key in entries:
+        found = entries.get(wrapped)
+        if found is not None:
             self.hits += 1
-            return entries[key]  # type: ignore[no-any-return]
+            self.used[table].add(found[0])  # the stored key: later lookups match it by identity
+            return found[1]  # type: ignore[no-any-return]
         self.misses += 1
         self.missed[table] += 1
-        value = entries[key] = compute()
+        value = compute()
+        entries[wrapped] = (wrapped, value)
+        self.used[table].add(wrapped)
         return value
 
     def end_build(self) -> tuple[int, int]:
@@ -42,6 +46,23 @@ class Memo:
         self.missed = Counter()
         counts, self.hits, self.misses = (self.hits, self.misses), 0, 0
         return counts
+
+
+class Key:
+    """A memo key whose hash is computed once: keys are deep, and sets and dicts ask often."""
+
+    __slots__ = ("hash", "value")
+
+    def __init__(self, value: Hashable) -> None:
+        self.value = value
+        self.hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, Key) and self.hash == other.hash
+                                 and self.value == other.value)
 
 
 def freeze(value: Any) -> Hashable:

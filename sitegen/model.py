@@ -162,9 +162,13 @@ class Anchor:
     number: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Article:
-    """A page to publish: a seed with its anchored notes (none for a plain seed)."""
+    """A page to publish: a seed with its anchored notes (none for a plain seed).
+
+    Two articles are equal when made from the same source bytes (the fingerprint), which keeps
+    comparing and hashing them cheap when rebuilds look their pages up by them.
+    """
 
     slug: str
     seed: Seed
@@ -172,6 +176,17 @@ class Article:
     date: dt.date | None
     annotation: Annotation | None
     anchors: tuple[Anchor, ...] = ()
+    fingerprint: bytes = b""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Article):
+            return NotImplemented
+        if self.fingerprint and other.fingerprint:
+            return self.fingerprint == other.fingerprint
+        return self is other
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint) if self.fingerprint else id(self)
 
     @property
     def source(self) -> str:

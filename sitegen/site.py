@@ -8,6 +8,7 @@ any depth, so its URLs start with the base path).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
@@ -175,7 +176,9 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
     site = {"config": config, "contexts": len(contexts), "tags": len(tags)}
     shared = Shared(config, theme, contexts, titles, {tag.slug: tag.name for tag in tags}, site)
     # id(theme) is a fair key: while the templates are unchanged the memo hands back one theme.
-    shared_key = (id(theme), config, freeze(contexts), freeze(shared.tag_names), freeze(site))
+    # The rest is digested once here, so that comparing keys costs nothing per article.
+    everything_shared = repr((config, sorted(contexts.items()), shared.tag_names, site))
+    shared_key = (id(theme), hashlib.blake2b(everything_shared.encode(), digest_size=16).digest())
     render_one = partial(_produce, shared, sink, memo, shared_key)
     if memo is not NO_MEMO:
         theme = MemoTheme(theme, memo)  # type: ignore[assignment]
@@ -230,11 +233,10 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
     pages.add("sitemap.xml", theme.render("sitemap.xml", "sitemap.xml", site, {
         "urls": _sitemap_urls(ordered, context_list, tags, config)}))
     pages.add(".nojekyll", b"")
-    for asset in ASSETS:
-        pages.add(f"assets/{asset}", theme.asset(asset))
-    pages.add("assets/pygments.css", pygments_css())
-    for path, content in sorted(static.items()):
-        if path not in pages.paths:  # the site's own pages win over a static file of that name
+    defaults = {f"assets/{asset}": theme.asset(asset) for asset in ASSETS}
+    defaults["assets/pygments.css"] = pygments_css().encode()
+    for path, content in sorted({**defaults, **static}.items()):  # a site's static/ wins over
+        if path not in pages.paths:  # the theme's assets, but never over a page of the site
             pages.add(path, content)
     return pages.files
 

@@ -92,14 +92,27 @@ class _Handler(FileSystemEventHandler):
         return not (name.startswith((".", "#")) or name.endswith(EDITOR_LEFTOVERS) or name == "4913")
 
 
-def watch(root: Path, folders: Iterable[str], files: Iterable[str], ignored: list[Path],
-          debouncer: Debouncer, poll: bool = False) -> Observer:
-    """Start watching; folders are watched, not files, so that rename-saves are seen."""
-    observer = PollingObserver(timeout=0.5) if poll else Observer()
-    handler = _Handler(root, {*folders, *files}, ignored, debouncer)
-    observer.schedule(handler, str(root), recursive=False)  # config files, folders made later
-    for name in folders:
-        if (root / name).is_dir():
-            observer.schedule(handler, str(root / name), recursive=True)
-    observer.start()
-    return observer
+class Watcher:
+    """Folders are watched, not files, so that rename-saves are seen; the site's root is watched
+    too (its config files, and source folders made after the start)."""
+
+    def __init__(self, root: Path, folders: Iterable[str], files: Iterable[str], ignored: list[Path],
+                 debouncer: Debouncer, poll: bool = False) -> None:
+        self.root = root
+        self.folders = tuple(folders)
+        self.observer = PollingObserver(timeout=0.5) if poll else Observer()
+        self.handler = _Handler(root, {*self.folders, *files}, ignored, debouncer)
+        self.watched: set[str] = set()
+        self.observer.schedule(self.handler, str(root), recursive=False)
+        self.watch_new_folders()
+        self.observer.start()
+
+    def watch_new_folders(self) -> None:
+        for name in self.folders:
+            if name not in self.watched and (self.root / name).is_dir():
+                self.observer.schedule(self.handler, str(self.root / name), recursive=True)
+                self.watched.add(name)
+
+    def stop(self) -> None:
+        self.observer.stop()
+        self.observer.join(timeout=5)
