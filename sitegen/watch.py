@@ -84,6 +84,8 @@ class _Handler(FileSystemEventHandler):
             self.debouncer.add(relevant)
 
     def _relevant(self, path: Path) -> bool:
+        if path == self.root:  # the folder's own time stamp: its entries report themselves
+            return False
         if any(path == folder or folder in path.parents for folder in self.ignored):
             return False
         name = path.name

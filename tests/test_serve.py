@@ -288,3 +288,46 @@ def test_an_open_page_whose_article_was_deleted_goes_to_the_index(site, page):
     page.goto(server.url + "a/")
     (root / "content" / "a.md").unlink()
     page.wait_for_url(server.url, timeout=3000)
+
+
+# --- the watcher ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("poll", [False, True])
+def test_watcher_sees_saves_and_rename_saves_but_not_its_ignored_folder(tmp_path, poll):
+    from sitegen.watch import Watcher
+
+    (tmp_path / "content").mkdir()
+    ignored = tmp_path / "content" / "out"
+    ignored.mkdir()
+    batches = []
+    arrived = threading.Event()
+    debouncer = Debouncer(lambda paths: (batches.append(paths), arrived.set()), quiet=0.05)
+    debouncer.start()
+    watcher = Watcher(tmp_path, ["content", "static"], ["sitegen.toml"], [ignored], debouncer, poll)
+    try:
+        time.sleep(0.3)
+        (ignored / "page.html").write_text("output")  # never a reason to rebuild
+        (tmp_path / "content" / "a.md").write_text("one")
+        assert arrived.wait(5)
+        assert str(tmp_path / "content" / "a.md") in set().union(*batches)
+        arrived.clear()
+        temporary = tmp_path / "content" / ".a.md.swp"
+        temporary.write_text("two")
+        os.replace(temporary, tmp_path / "content" / "a.md")
+        assert arrived.wait(5)
+        (tmp_path / "static").mkdir()  # a source folder made after the start is watched too
+        assert arrived.wait(5)
+        watcher.watch_new_folders()
+        time.sleep(0.6)  # a polling watch takes its first snapshot
+        arrived.clear()
+        batches.clear()
+        (tmp_path / "static" / "x.css").write_text("x")
+        assert arrived.wait(5)
+    finally:
+        watcher.stop()
+        debouncer.stop()
+    seen = set().union(*batches)
+    # the new file, or its folder (whose contents a rebuild then reads again whole)
+    assert seen & {str(tmp_path / "static" / "x.css"), str(tmp_path / "static")}
+    assert not any("out" in Path(path).parts for path in seen)
