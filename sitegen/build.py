@@ -105,7 +105,7 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
     annotated = parallel_map(annotate, list(sources.annotations.items()), options.jobs)
     contexts = {entry.slug: entry for entry in _parse_all(sources.contexts, parse_context_entry,
                                                           problems)}
-    articles = _assemble(sources, seeds, annotated, options, problems)
+    articles = _assemble(sources, seeds, annotated, options, problems, memo)
     _check_context_refs([annotation for annotation, _, _ in annotated if annotation], contexts, problems)
     if any(problem.severity == "error" for problem in problems):
         return None, problems
@@ -225,7 +225,7 @@ def _fingerprint(*parts: str | bytes) -> bytes:
 
 
 def _assemble(sources: Sources, seeds: dict[str, Seed], annotated: list[Annotated],
-              options: Options, problems: list[Problem]) -> list[Article]:
+              options: Options, problems: list[Problem], memo: Memo) -> list[Article]:
     """One article per annotation file (drafts only when asked), then the seeds nobody annotated."""
     articles = []
     for annotation, anchors, annotation_problems in annotated:
@@ -235,8 +235,9 @@ def _assemble(sources: Sources, seeds: dict[str, Seed], annotated: list[Annotate
         if annotation.draft and not options.drafts:
             continue
         seed = seeds[annotation.seed]
-        fingerprint = _fingerprint(annotation.path, sources.annotations[annotation.path],
-                                   seed.path, sources.seeds[seed.path])
+        parts = (annotation.path, sources.annotations[annotation.path], seed.path,
+                 sources.seeds[seed.path])
+        fingerprint = memo.get("fingerprint", parts, partial(_fingerprint, *parts))
         articles.append(Article(annotation.slug, seed, annotation.title,
                                 annotation.date or seed.date, annotation, anchors, fingerprint))
     annotated_seeds = {annotation.seed for annotation, _, _ in annotated if annotation}
@@ -248,7 +249,8 @@ def _assemble(sources: Sources, seeds: dict[str, Seed], annotated: list[Annotate
                                         "letters or digits to make a page address from",
                                         "rename the file, e.g. 104-harbour.txt"))
                 continue
-            fingerprint = _fingerprint(seed.path, sources.seeds[seed.path])
+            parts = (seed.path, sources.seeds[seed.path])
+            fingerprint = memo.get("fingerprint", parts, partial(_fingerprint, *parts))
             articles.append(Article(slug, seed, seed.first_sentence(), seed.date, None, (), fingerprint))
     _check_slugs(articles, problems)
     _check_tags(articles, problems)

@@ -111,6 +111,7 @@ def render_markdown(text: str, links: ContextLinks | None = None) -> str:
     return renderer().render(text, {"context_links": links})
 
 
+@lru_cache(maxsize=1)
 def pygments_css() -> str:
     formatter = HtmlFormatter(cssclass="highlight", style="friendly")
     dark = HtmlFormatter(cssclass="highlight", style="monokai")

@@ -50,9 +50,13 @@ class Block:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Seed:
-    """A raw article: its text after the optional date token, line endings normalised to \\n."""
+    """A raw article: its text after the optional date token, line endings normalised to \\n.
+
+    Compared by identity: a build parses each seed file once, and rebuilds reuse the same Seed
+    while its bytes are unchanged, so identity is equality here, and hashing it costs nothing.
+    """
 
     path: str
     name: str

@@ -6,6 +6,7 @@ A site's templates come in as text (read by build); only the package's own theme
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -92,5 +93,6 @@ class Theme:
         return Location(prefix + name, line or 0)
 
     @staticmethod
+    @cache
     def asset(name: str) -> bytes:
         return (THEME / "assets" / name).read_bytes()
