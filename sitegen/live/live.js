@@ -48,7 +48,7 @@
       overlay.setAttribute("role", "alertdialog");
       overlay.setAttribute("aria-label", "Build errors");
       overlay.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;" +
-        "background:rgba(20,20,24,.94);color:#f3f3f3;font:14px/1.5 ui-monospace,monospace;padding:2rem";
+        "background:rgba(20,20,24,.97);color:#f3f3f3;font:14px/1.5 ui-monospace,monospace;padding:2rem";
       document.body.appendChild(overlay);
     }
     var html = "<h2 style='color:#ff8a80;font:600 18px system-ui;margin:0 0 1rem'>" +
