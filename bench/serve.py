@@ -231,7 +231,8 @@ def time_browser(article: Article, url: str, tokens: list[str]) -> tuple[list[fl
         try:
             page = browser.new_page()
             page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+            page.on("console", lambda message: message.type == "error" and errors.append(
+                f"{message.text} ({message.location.get('url', '?')})"))
             page.goto(url.rstrip("/") + article.url_path, wait_until="load")
             time.sleep(1.0)  # let the live script's worker open its event stream
             for number, token in enumerate(tokens, 1):
@@ -279,7 +280,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print(machine_summary(), flush=True)
     root = ensure_corpus(arguments.size)
-    article = Article.load(root, arguments.article)
+    try:
+        article = Article.load(root, arguments.article)
+    except (OSError, UnicodeDecodeError, BenchError) as failure:
+        print(f"--article {arguments.article}: {failure}", file=sys.stderr)
+        return 1
     if not arguments.no_browser and not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not found (apt-get install chromium); use --no-browser", file=sys.stderr)
         return 1
@@ -315,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(rebuild_summary("browser saves",
                                          server.rebuilds(browser_since, browser_until), len(browser)))
             if page_errors:
-                lines.append(f"page errors in Chromium: {len(page_errors)}, first: {page_errors[0]}")
+                shown = "; ".join(sorted(set(page_errors)))
+                lines.append(f"page errors in Chromium ({len(page_errors)}, not timed): {shown}")
         every = server.rebuilds(disk_since, time.perf_counter())
         lines.append(rebuild_summary("all saves", every, arguments.saves * (1 + (not arguments.no_browser))))
     except BenchError as failure:

@@ -55,14 +55,20 @@ def read_sources(root: Path) -> dict[str, bytes]:
         if (root / name).is_file():
             files[name] = (root / name).read_bytes()
     for folder in SOURCE_FOLDERS:
-        base = root / folder
-        for directory, subdirectories, names in os.walk(base):
-            subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
-            for name in sorted(names):
-                if name.startswith(".") or name.endswith("~"):
-                    continue
-                path = Path(directory, name)
-                files[path.relative_to(root).as_posix()] = path.read_bytes()
+        files.update(read_folder(root, root / folder))
+    return files
+
+
+def read_folder(root: Path, folder: Path) -> dict[str, bytes]:
+    """Every file below folder (hidden files and editor backups left out), keyed from root."""
+    files = {}
+    for directory, subdirectories, names in os.walk(folder):
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        for name in sorted(names):
+            if name.startswith(".") or name.endswith("~"):
+                continue
+            path = Path(directory, name)
+            files[path.relative_to(root).as_posix()] = path.read_bytes()
     return files
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .build import CONFIG_FILES, SOURCE_FOLDERS, Options, build_from_files, read_sources
+from .build import CONFIG_FILES, SOURCE_FOLDERS, Options, build_from_files, read_folder, read_sources
 from .memo import Memo
 from .model import Problem
 from .watch import Debouncer, Watcher
@@ -162,9 +162,8 @@ def refresh_sources(root: Path, sources: dict[str, bytes], changed: set[str]) ->
             prefix = relative + "/"
             for key in [key for key in refreshed if key == relative or key.startswith(prefix)]:
                 del refreshed[key]
-            if path.is_dir():
-                everything = read_sources(root)
-                refreshed.update({k: v for k, v in everything.items() if k.startswith(prefix)})
+            if path.is_dir():  # a folder moved or made: read what it holds
+                refreshed.update(read_folder(root, path))
         elif relative in CONFIG_FILES or relative.split("/", 1)[0] in SOURCE_FOLDERS:
             with contextlib.suppress(OSError):
                 refreshed[relative] = path.read_bytes()

@@ -78,6 +78,8 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder's time stamp: the entries that changed report themselves
         paths = [event.src_path, getattr(event, "dest_path", "")]  # a move is an edit of both
         relevant = [str(p) for p in paths if p and self._relevant(Path(str(p)))]
         if relevant:
