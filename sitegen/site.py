@@ -26,7 +26,7 @@ from .theme import Theme
 
 PAGE_SIZE = 50
 FEED_SIZE = 20
-ASSETS = ("style.css", "site.js")
+ASSETS = ("style.css", "site.js", "favicon.svg")
 
 
 @dataclass(frozen=True, slots=True)
