@@ -109,8 +109,7 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
     names_key = _fingerprint(*sorted(seed_names))
     annotate = partial(_annotate_once, memo, seeds, seed_names, names_key)
     annotated = parallel_map(annotate, list(sources.annotations.items()), options.jobs)
-    contexts = {entry.slug: entry for entry in _parse_all(sources.contexts, parse_context_entry,
-                                                          problems)}
+    contexts = {entry.slug: entry for entry in _parse_contexts(sources.contexts, problems, memo)}
     articles = _assemble(sources, seeds, annotated, options, problems, memo)
     _check_context_refs([annotation for annotation, _, _ in annotated if annotation], contexts, problems)
     if any(problem.severity == "error" for problem in problems):
@@ -170,18 +169,21 @@ def _parse_seeds(sources: Sources, problems: list[Problem], memo: Memo) -> dict[
     return seeds
 
 
-def _parse_all(files: dict[str, bytes], parse, problems: list[Problem]) -> list:  # type: ignore[no-untyped-def]
-    values = []
+def _parse_contexts(files: dict[str, bytes], problems: list[Problem], memo: Memo) -> list[ContextEntry]:
+    entries = []
     for path, data in files.items():
-        text, decode_problems = decode_text(path, data)
-        problems += decode_problems
-        if text is None:
-            continue
-        value, parse_problems = parse(path, text)
-        problems += parse_problems
-        if value is not None:
-            values.append(value)
-    return values
+        entry, entry_problems = memo.get("context", (path, data), partial(_parse_context, path, data))
+        problems += entry_problems
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _parse_context(path: str, data: bytes) -> tuple[ContextEntry | None, list[Problem]]:
+    text, problems = decode_text(path, data)
+    if text is None:
+        return None, problems
+    return parse_context_entry(path, text)
 
 
 Annotated = tuple[Annotation | None, tuple[Anchor, ...], list[Problem]]

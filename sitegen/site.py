@@ -152,13 +152,14 @@ def _produce(shared: Shared, sink: Sink | None, memo: Memo, shared_key: Hashable
 class MemoTheme:
     """The theme, with each page reused while its template data is unchanged."""
 
-    def __init__(self, theme: Theme, memo: Memo) -> None:
+    def __init__(self, theme: Theme, memo: Memo, site: dict[str, Any]) -> None:
         self.theme = theme
         self.memo = memo
+        self.site_key = freeze(site)  # the same for every page of one build
 
     def render(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
                root: str | None = None) -> str:
-        key = (id(self.theme), name, path, freeze(site), freeze(data), root)
+        key = (id(self.theme), name, path, self.site_key, freeze(data), root)
         return self.memo.get("page", key, partial(self.theme.render, name, path, site, data, root))
 
     def asset(self, name: str) -> bytes:
@@ -181,7 +182,7 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
     shared_key = (id(theme), hashlib.blake2b(everything_shared.encode(), digest_size=16).digest())
     render_one = partial(_produce, shared, sink, memo, shared_key)
     if memo is not NO_MEMO:
-        theme = MemoTheme(theme, memo)  # type: ignore[assignment]
+        theme = MemoTheme(theme, memo, site)  # type: ignore[assignment]
 
     citations: dict[str, list[Citation]] = defaultdict(list)
     feed_bodies = {}
