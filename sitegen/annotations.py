@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from .frontmatter import FieldReader, split_document, unknown_fields
 from .model import Annotation, ContextEntry, ContextRef, Location, Note, Problem, Quote
+from .quickmarkdown import CONTEXT_REF
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 RESERVED_SLUGS = frozenset({"context", "tags", "page", "assets"})
@@ -20,7 +21,6 @@ CONTEXT_FIELDS = ("title", "summary")
 HEADING = re.compile(r" {0,3}##(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
 FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 QUOTE = re.compile(r"[\"“](?P<text>.*)[\"”](?:[ \t]*#(?P<occurrence>\d+))?")
-CONTEXT_REF = re.compile(r"\[\[([^\[\]|\n]*)(?:\|([^\[\]\n]*))?\]\]")
 QUOTE_HINT = 'a note heading is a quote of the article: ## "exact words of the article"'
 
 

@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from .anchoring import anchor_notes, slugify
-from .annotations import parse_annotation, parse_context_entry
+from .annotations import RESERVED_SLUGS, parse_annotation, parse_context_entry
 from .config import parse_config
 from .memo import NO_MEMO, Memo
 from .model import Anchor, Annotation, Article, Config, ContextEntry, Location, Problem, Seed, Site
@@ -283,9 +283,8 @@ def _check_slugs(articles: list[Article], problems: list[Problem]) -> None:
         problems.append(Problem(where, f"two pages have the slug "
                                 f"'{article.slug}': {other.source} and {article.source}",
                                 "set a different slug: in one of them"))
-    reserved = {"context", "tags", "page", "assets"}
     for article in articles:
-        if article.annotation is None and article.slug in reserved:
+        if article.annotation is None and article.slug in RESERVED_SLUGS:
             problems.append(Problem(Location(article.source), f"seed file name gives the "
                                     f"reserved slug '{article.slug}'", "rename the seed file"))
 

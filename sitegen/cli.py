@@ -135,7 +135,7 @@ def run_new(arguments: argparse.Namespace) -> int:
 
 
 def report(problems: list[Problem]) -> None:
-    ordered = sorted(problems, key=lambda p: (p.where.path, p.where.line, p.where.column))
+    ordered = sorted(problems, key=lambda problem: problem.order)
     for problem in ordered:
         print(problem, file=sys.stderr)
     errors = sum(problem.severity == "error" for problem in problems)

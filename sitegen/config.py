@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from .frontmatter import toml_error
 from .model import Config, Location, Problem
 
 KEYS = ("title", "base_url", "description", "language", "author")
@@ -29,9 +30,9 @@ def parse_config(files: dict[str, str], base_url: str | None = None) -> tuple[Co
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
-        where = Location(path, int(found[1]), int(found[2])) if found else Location(path, 1, 1)
-        return Config(where=path), [Problem(where, f"malformed TOML: {error}",
+        reason, line, column = toml_error(error)
+        where = Location(path, line, column) if line else Location(path, 1, 1)
+        return Config(where=path), [Problem(where, f"malformed TOML: {reason}",
                                             'strings need quotes: title = "My site"')]
     if section:
         data = data.get("tool", {}).get(section, {})

@@ -99,10 +99,9 @@ def _parse_toml(path: str, source: str) -> tuple[dict[str, Field] | None, list[P
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as error:
-        found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
-        line, column = (int(found[1]) + 1, int(found[2])) if found else (2, 1)
-        reason = re.sub(r"\s*\(at line .*\)$", "", str(error))
-        return None, [Problem(Location(path, line, column), f"malformed TOML front matter: {reason}",
+        reason, line, column = toml_error(error)
+        where = Location(path, line + 1, column) if line else Location(path, 2, 1)
+        return None, [Problem(where, f"malformed TOML front matter: {reason}",
                             "strings need quotes in TOML: title = \"...\"")]
     lines = source.split("\n")
     fields = {}
@@ -111,6 +110,14 @@ def _parse_toml(path: str, source: str) -> tuple[dict[str, Field] | None, list[P
                      if re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", text)), 2)
         fields[key] = Field(value, Location(path, line, 1))
     return fields, []
+
+
+def toml_error(error: tomllib.TOMLDecodeError) -> tuple[str, int, int]:
+    """tomllib's message without its position, and the 1-based line and column (0 if none)."""
+    found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", str(error))
+    if not found:
+        return str(error), 0, 0
+    return str(error)[: found.start()], int(found[1]), int(found[2])
 
 
 def unknown_fields(fields: dict[str, Field], known: tuple[str, ...]) -> list[Problem]:

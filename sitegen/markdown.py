@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from pygments.formatters import HtmlFormatter
 
-from .quickmarkdown import render_simple
+from .quickmarkdown import CONTEXT_REF, render_simple
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
-CONTEXT_REF = re.compile(r"\[\[([^\[\]|\n]*)(?:\|([^\[\]\n]*))?\]\]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,11 @@ class Problem:
     hint: str = ""
     severity: Literal["error", "warning"] = "error"
 
+    @property
+    def order(self) -> tuple[str, int, int]:
+        """Sort key: by file, then line, then column, as a compiler lists them."""
+        return self.where.path, self.where.line, self.where.column
+
     def __str__(self) -> str:
         text = f"{self.where}: {self.severity}: {self.message}"
         return f"{text}\n  hint: {self.hint}" if self.hint else text
@@ -64,16 +69,10 @@ class Seed:
     text: str
     blocks: tuple[Block, ...]
     first_line: int
-    first_column: int
 
     def line_of(self, offset: int) -> int:
         """The 1-based line of the seed file that holds text[offset]."""
         return self.first_line + self.text.count("\n", 0, offset)
-
-    def column_of(self, offset: int) -> int:
-        line_start = self.text.rfind("\n", 0, offset) + 1
-        column = offset - line_start + 1
-        return column + self.first_column - 1 if line_start == 0 else column
 
     def first_sentence(self) -> str:
         if not self.blocks:

@@ -19,7 +19,8 @@ LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 BLOCK_LINE = re.compile(r"[ ]{0,3}(?:[#>+\-*=`~|<]|\d+[.)]|\[[^\]]*\]:)|[ ]*\t|[ ]{4}|.*(?:  |\\)$")
 UNSUPPORTED = re.compile(r"[<\\]|!\[|~~|&#?\w+;|\]\[|\[\]")
 LINK = re.compile(r"\[([^\[\]\n*_`]+)\]\(([A-Za-z0-9\-._~:/?#@!$&*+,;=]+)\)")
-CONTEXT = re.compile(r"\[\[([^\[\]|\n]*)(?:\|([^\[\]\n]*))?\]\]")
+# A citation of a context entry: [[slug]] or [[slug|link text]]. The one definition of the syntax.
+CONTEXT_REF = re.compile(r"\[\[([^\[\]|\n]*)(?:\|([^\[\]\n]*))?\]\]")
 CODE = re.compile(r"(?<!`)`([^`\n]*[^`\s][^`\n]*)`(?!`)")
 BEFORE = r"(?<![^\s(\"'])"
 AFTER = r"(?![^\s.,;:!?)\"'])"
@@ -70,7 +71,7 @@ def _render_inline(text: str, is_safe_link: Callable[[str], bool],
         if "`" in text:
             text = CODE.sub(code, text)
         if "[[" in text:
-            text = CONTEXT.sub(lambda found: keep(context_link(found[1].strip(),
+            text = CONTEXT_REF.sub(lambda found: keep(context_link(found[1].strip(),
                                                                (found[2] or "").strip())), text)
         if "](" in text:
             text = LINK.sub(link, text)  # type: ignore[arg-type]

@@ -10,9 +10,9 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .annotations import CONTEXT_REF
 from .markdown import ContextLinks, render_markdown
 from .model import Anchor, Article, ContextEntry
+from .quickmarkdown import CONTEXT_REF
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,6 @@ class RenderedNote:
     number: int
     quote: str
     html: str
-    line: int
 
 
 def render_text(article: Article) -> str:
@@ -97,7 +96,6 @@ def render_notes(article: Article, contexts: dict[str, ContextEntry],
             number=anchor.number,
             quote=article.seed.text[anchor.start : anchor.end],
             html=render_note_body(anchor.note.body, contexts, links),
-            line=anchor.note.where.line,
         ))
     return notes
 

@@ -68,7 +68,7 @@ def parse_seed(path: str, data: bytes) -> tuple[Seed | None, list[Problem]]:
                                 "paste the article's text into the file"))
         return None, problems
     seed = Seed(path=path, name=name, date=date, text=body, blocks=split_blocks(body),
-                first_line=first.line, first_column=first.column)
+                first_line=first.line)
     return (None if problems else seed), problems
 
 

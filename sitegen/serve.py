@@ -12,6 +12,7 @@ import json
 import mimetypes
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -108,7 +109,7 @@ class LiveSite:
             site, problems = build_from_files(self.sources, self.options, memo=self.memo)
             hits, misses = self.memo.end_build()
             errors = [p for p in problems if p.severity == "error"]
-            for problem in sorted(problems, key=lambda p: (p.where.path, p.where.line, p.where.column)):
+            for problem in sorted(problems, key=lambda problem: problem.order):
                 self.log(str(problem))
             if site is None:
                 self._publish("error", problem_report(self.root, errors))
@@ -167,7 +168,7 @@ def refresh_sources(root: Path, sources: dict[str, bytes], changed: set[str]) ->
         elif relative in CONFIG_FILES or relative.split("/", 1)[0] in SOURCE_FOLDERS:
             with contextlib.suppress(OSError):
                 refreshed[relative] = path.read_bytes()
-    return dict(sorted(refreshed.items()))
+    return refreshed
 
 
 def allowed_hosts(host: str, port: int) -> set[str]:
@@ -294,7 +295,8 @@ def serve(root: Path, host: str, port: int, drafts: bool, open_browser: bool, po
         server = LiveServer((host, port), LiveSite(root, Options(drafts=drafts), out))
     except OSError as error:
         shutil.rmtree(out, ignore_errors=True)
-        print(f"sitegen: error: cannot listen on {host}:{port}: {error.strerror}")
+        print(f"sitegen: error: cannot listen on {host}:{port}: {error.strerror}\n"
+              "  hint: choose another --port, or --port 0 for any free one", file=sys.stderr)
         return 2
     bound_port = server.server_address[1]
     shown_host = f"[{host}]" if ":" in host else host

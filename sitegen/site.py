@@ -176,13 +176,14 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
     titles = {slug: entry.title for slug, entry in contexts.items()}
     site = {"config": config, "contexts": len(contexts), "tags": len(tags)}
     shared = Shared(config, theme, contexts, titles, {tag.slug: tag.name for tag in tags}, site)
-    # id(theme) is a fair key: while the templates are unchanged the memo hands back one theme.
-    # The rest is digested once here, so that comparing keys costs nothing per article.
-    everything_shared = repr((config, sorted(contexts.items()), shared.tag_names, site))
-    shared_key = (id(theme), hashlib.blake2b(everything_shared.encode(), digest_size=16).digest())
-    render_one = partial(_produce, shared, sink, memo, shared_key)
+    shared_key: Hashable = None
     if memo is not NO_MEMO:
+        # id(theme) is a fair key: while the templates are unchanged the memo hands back one
+        # theme. The rest is digested once here, so that comparing keys costs nothing per article.
+        everything_shared = repr((config, sorted(contexts.items()), shared.tag_names, site))
+        shared_key = (id(theme), hashlib.blake2b(everything_shared.encode(), digest_size=16).digest())
         theme = MemoTheme(theme, memo, site)  # type: ignore[assignment]
+    render_one = partial(_produce, shared, sink, memo, shared_key)
 
     citations: dict[str, list[Citation]] = defaultdict(list)
     feed_bodies = {}
