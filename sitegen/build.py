@@ -17,7 +17,7 @@ from pathlib import Path
 from .anchoring import anchor_notes, slugify
 from .annotations import RESERVED_SLUGS, parse_annotation, parse_context_entry
 from .config import parse_config
-from .memo import NO_MEMO, Memo
+from .memo import NO_MEMO, Memo, Same
 from .model import Anchor, Annotation, Article, Config, ContextEntry, Location, Problem, Seed, Site
 from .parallel import parallel_map
 from .seeds import decode_text, parse_seed, slug_from_name
@@ -107,7 +107,8 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
     seeds = _parse_seeds(sources, problems, memo)
     seed_names = frozenset(path.rsplit("/", 1)[-1] for path in sources.seeds)
     names_key = _fingerprint(*sorted(seed_names))
-    annotate = partial(_annotate_once, memo, seeds, seed_names, names_key)
+    all_seeds = memo.get("seeds", tuple(seeds.values()), object) if memo is not NO_MEMO else None
+    annotate = partial(_annotate_once, memo, seeds, seed_names, names_key, all_seeds)
     annotated = parallel_map(annotate, list(sources.annotations.items()), options.jobs)
     contexts = {entry.slug: entry for entry in _parse_contexts(sources.contexts, problems, memo)}
     articles = _assemble(sources, seeds, annotated, options, problems, memo)
@@ -190,21 +191,29 @@ Annotated = tuple[Annotation | None, tuple[Anchor, ...], list[Problem]]
 
 
 def _annotate_once(memo: Memo, seeds: dict[str, Seed], seed_names: frozenset[str], names_key: bytes,
-                   source: tuple[str, bytes]) -> Annotated:
-    """_annotate, reused while the file, its seed and the set of seed names are unchanged."""
+                   all_seeds: object, source: tuple[str, bytes]) -> Annotated:
+    """_annotate, reused while the file, its seed and the set of seed names are unchanged.
+
+    The seed is guessed from the file's bytes, only to key the memo: when the guess names no
+    seed, the key holds every seed instead, so that a wrong guess can never reuse a stale result.
+    """
     path, data = source
-    name = _declared_seed(data)
-    key = (path, data, seeds.get(name) if name else None, names_key)
+    seed = seeds.get(_declared_seed(data))
+    key = (path, data, seed or all_seeds, names_key)
     return memo.get("annotation", key, partial(_annotate, seeds, seed_names, source))
 
 
-def _declared_seed(data: bytes) -> str | None:
-    """The seed an annotation file names, read cheaply, only to key the memo (None: unsure)."""
-    for line in data.split(b"\n", 20)[1:20]:
-        if line.startswith(b"seed"):
-            value = line.partition(b"=" if b"=" in line[:6] else b":")[2]
-            return value.strip().strip(b"\"'").decode("utf-8", "replace").removeprefix("seeds/")
-    return None
+def _declared_seed(data: bytes) -> str:
+    """The seed named on a `seed:` line near the file's start, read cheaply (may be wrong)."""
+    start = data.find(b"\nseed", 0, 4096) + 5
+    if start == 4:
+        return ""
+    end = data.find(b"\n", start)
+    value = data[start : end if end != -1 else len(data)].strip()
+    if value[:1] not in (b":", b"="):
+        return ""
+    name = value[1:].strip().strip(b"\"'").decode("utf-8", "replace")
+    return name.removeprefix("seeds/")
 
 
 def _annotate(seeds: dict[str, Seed], seed_names: frozenset[str], source: tuple[str, bytes]) -> Annotated:
@@ -236,18 +245,16 @@ def _assemble(sources: Sources, seeds: dict[str, Seed], annotated: list[Annotate
               options: Options, problems: list[Problem], memo: Memo) -> list[Article]:
     """One article per annotation file (drafts only when asked), then the seeds nobody annotated."""
     articles = []
-    for annotation, anchors, annotation_problems in annotated:
+    for record in annotated:
+        annotation, anchors, annotation_problems = record
         problems += annotation_problems
         if annotation is None or annotation.seed not in seeds:
             continue
         if annotation.draft and not options.drafts:
             continue
         seed = seeds[annotation.seed]
-        parts = (annotation.path, sources.annotations[annotation.path], seed.path,
-                 sources.seeds[seed.path])
-        fingerprint = memo.get("fingerprint", parts, partial(_fingerprint, *parts))
-        articles.append(Article(annotation.slug, seed, annotation.title,
-                                annotation.date or seed.date, annotation, anchors, fingerprint))
+        articles.append(memo.get("assembled", (Same(record), Same(seed)),
+                                 partial(_article, annotation, anchors, seed, sources)))
     annotated_seeds = {annotation.seed for annotation, _, _ in annotated if annotation}
     for name, seed in seeds.items():
         if name not in annotated_seeds:
@@ -257,12 +264,22 @@ def _assemble(sources: Sources, seeds: dict[str, Seed], annotated: list[Annotate
                                         "letters or digits to make a page address from",
                                         "rename the file, e.g. 104-harbour.txt"))
                 continue
-            parts = (seed.path, sources.seeds[seed.path])
-            fingerprint = memo.get("fingerprint", parts, partial(_fingerprint, *parts))
-            articles.append(Article(slug, seed, seed.first_sentence(), seed.date, None, (), fingerprint))
+            articles.append(memo.get("assembled", Same(seed), partial(_plain_article, slug, seed, sources)))
     _check_slugs(articles, problems)
     _check_tags(articles, problems)
     return articles
+
+
+def _article(annotation: Annotation, anchors: tuple[Anchor, ...], seed: Seed, sources: Sources) -> Article:
+    fingerprint = _fingerprint(annotation.path, sources.annotations[annotation.path], seed.path,
+                               sources.seeds[seed.path])
+    return Article(annotation.slug, seed, annotation.title, annotation.date or seed.date, annotation,
+                   anchors, fingerprint)
+
+
+def _plain_article(slug: str, seed: Seed, sources: Sources) -> Article:
+    fingerprint = _fingerprint(seed.path, sources.seeds[seed.path])
+    return Article(slug, seed, seed.first_sentence(), seed.date, None, (), fingerprint)
 
 
 def _unknown_seed(annotation: Annotation, seed_names: set[str]) -> Problem:

@@ -15,58 +15,62 @@ Value = TypeVar("Value")
 
 class Memo:
     def __init__(self) -> None:
-        self.tables: dict[str, dict[Key, tuple[Key, Any]]] = defaultdict(dict)
-        self.used: dict[str, set[Key]] = defaultdict(set)
+        # table -> key -> [value, the build that last used it]
+        self.tables: dict[str, dict[Hashable, list[Any]]] = defaultdict(dict)
+        self.generation = 0
         self.hits = 0
         self.misses = 0
         self.missed: Counter[str] = Counter()  # misses by table, for the latest build
 
     def get(self, table: str, key: Hashable, compute: Callable[[], Value]) -> Value:
-        wrapped = Key(key)
         entries = self.tables[table]
-        found = entries.get(wrapped)
+        found = entries.get(key)
         if found is not None:
             self.hits += 1
-            self.used[table].add(found[0])  # the stored key: later lookups match it by identity
-            return found[1]  # type: ignore[no-any-return]
+            found[1] = self.generation
+            return found[0]  # type: ignore[no-any-return]
         self.misses += 1
         self.missed[table] += 1
         value = compute()
-        entries[wrapped] = (wrapped, value)
-        self.used[table].add(wrapped)
+        entries[key] = [value, self.generation]
         return value
 
     def end_build(self) -> tuple[int, int]:
         """Forget what the build just finished did not use; return and reset (hits, misses)."""
-        for name, entries in self.tables.items():
-            used = self.used[name]
-            for key in [key for key in entries if key not in used]:
+        for entries in self.tables.values():
+            for key in [key for key, entry in entries.items() if entry[1] != self.generation]:
                 del entries[key]
-        self.used.clear()
+        self.generation += 1
         self.missed = Counter()
         counts, self.hits, self.misses = (self.hits, self.misses), 0, 0
         return counts
 
 
-class Key:
-    """A memo key whose hash is computed once: keys are deep, and sets and dicts ask often."""
+class Same:
+    """A key part that matches only the very object it holds: for results the memo itself handed
+    out, which stay the same objects while their inputs are unchanged. Comparing them costs
+    nothing, and the key keeps the object alive, so its id cannot be reused while stored."""
 
-    __slots__ = ("hash", "value")
+    __slots__ = ("value",)
 
-    def __init__(self, value: Hashable) -> None:
+    def __init__(self, value: object) -> None:
         self.value = value
-        self.hash = hash(value)
 
     def __hash__(self) -> int:
-        return self.hash
+        return id(self.value)
 
     def __eq__(self, other: object) -> bool:
-        return self is other or (isinstance(other, Key) and self.hash == other.hash
-                                 and self.value == other.value)
+        return isinstance(other, Same) and other.value is self.value
 
 
 def freeze(value: Any) -> Hashable:
     """A hashable stand-in for template data: lists and dicts become tuples."""
+    if isinstance(value, tuple):
+        try:
+            hash(value)  # already hashable all the way down (the common case for long lists)
+            return value
+        except TypeError:
+            pass
     if isinstance(value, dict):
         return tuple((key, freeze(item)) for key, item in value.items())
     if isinstance(value, list | tuple):

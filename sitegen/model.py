@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 
@@ -180,6 +180,11 @@ class Article:
     annotation: Annotation | None
     anchors: tuple[Anchor, ...] = ()
     fingerprint: bytes = b""
+    listing: Listing = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        listing = Listing(self.slug, self.title, self.date, self.summary, len(self.anchors), self.tags)
+        object.__setattr__(self, "listing", listing)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Article):
@@ -202,6 +207,19 @@ class Article:
     @property
     def tags(self) -> tuple[str, ...]:
         return self.annotation.tags if self.annotation else ()
+
+
+class Listing(NamedTuple):
+    """What a list page shows of an article: a list page whose listings are unchanged is too.
+
+    A tuple, so that the keys of list pages (tuples of many listings) hash in C."""
+
+    slug: str
+    title: str
+    date: dt.date | None
+    summary: str
+    notes: int
+    tags: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,18 +8,17 @@ any depth, so its URLs start with the base path).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from .anchoring import selector_context, slugify
 from .markdown import ContextLinks, pygments_css, render_markdown
 from .memo import NO_MEMO, Memo, freeze
-from .model import Article, Config, ContextEntry
+from .model import Article, Config, ContextEntry, Listing
 from .parallel import parallel_imap
 from .render import RenderedNote, render_notes, render_text
 from .theme import Theme
@@ -33,19 +32,29 @@ ASSETS = ("style.css", "site.js", "favicon.svg")
 class Tag:
     slug: str
     name: str
-    articles: tuple[Article, ...]
+    articles: tuple[Listing, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.articles)
 
 
-@dataclass(frozen=True, slots=True)
-class NoteRef:
+class TagCount(NamedTuple):
+    """A tag as the tag index shows it, so that the index changes only when this does."""
+
+    slug: str
+    name: str
+    count: int
+
+
+class NoteRef(NamedTuple):
     number: int
     id: str
     quote: str
 
 
-@dataclass(frozen=True, slots=True)
-class Citation:
-    article: Article
+class Citation(NamedTuple):
+    article: Listing
     note: NoteRef | None  # None: cited from the preface
 
 
@@ -80,10 +89,10 @@ def sort_newest_first(articles: Iterable[Article]) -> list[Article]:
     return dated + undated
 
 
-def group_tags(articles: list[Article]) -> list[Tag]:
+def group_tags(articles: Iterable[Listing]) -> list[Tag]:
     """Tags that differ only in case or spacing are one tag, named by its most used spelling."""
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    members: dict[str, list[Article]] = defaultdict(list)
+    members: dict[str, list[Listing]] = defaultdict(list)
     for article in articles:
         for slug in dict.fromkeys(slugify(tag) for tag in article.tags):
             members[slug].append(article)
@@ -112,7 +121,7 @@ class Shared:
 class RenderedArticle:
     files: tuple[tuple[str, bytes], ...]  # empty once handed to a sink
     body: str
-    notes: tuple[NoteRef, ...]
+    cites: tuple[tuple[str, Citation], ...]  # (context slug, citation), in note order
 
 
 def render_article(shared: Shared, article: Article) -> RenderedArticle:
@@ -123,7 +132,7 @@ def render_article(shared: Shared, article: Article) -> RenderedArticle:
     body = render_text(article)
     preface = article.annotation.preface if article.annotation else ""
     cited = [shared.contexts[slug] for slug in _cited_slugs(article) if slug in shared.contexts]
-    page = shared.theme.render("article.html", path, shared.site, {
+    page = shared.theme.render_page("article.html", path, shared.site, {
         "article": article,
         "summary": article.summary,
         "tags": [(slugify(tag), shared.tag_names[slugify(tag)]) for tag in article.tags],
@@ -134,8 +143,21 @@ def render_article(shared: Shared, article: Article) -> RenderedArticle:
         "url": shared.config.base_url + f"{article.slug}/",
     })
     annotations = web_annotations(article, notes, shared.config)
-    files = ((path, page.encode()), (f"{article.slug}/annotations.json", annotations.encode()))
-    return RenderedArticle(files, body, tuple(NoteRef(n.number, n.id, n.quote) for n in notes))
+    files = ((path, page), (f"{article.slug}/annotations.json", annotations.encode()))
+    return RenderedArticle(files, body, _cites(article, notes))
+
+
+def _cites(article: Article, notes: list[RenderedNote]) -> tuple[tuple[str, Citation], ...]:
+    """Each context entry the article cites, once per citing note, in note order."""
+    cites: list[tuple[str, Citation]] = []
+    anchors = sorted(article.anchors, key=lambda a: a.number)
+    for note, anchor in zip(notes, anchors, strict=True):
+        citation = Citation(article.listing, NoteRef(note.number, note.id, note.quote))
+        cites += [(slug, citation) for slug in dict.fromkeys(ref.slug for ref in anchor.note.refs)]
+    if article.annotation:
+        preface = Citation(article.listing, None)
+        cites += [(slug, preface) for slug in dict.fromkeys(r.slug for r in article.annotation.preface_refs)]
+    return tuple(cites)
 
 
 def _produce(shared: Shared, sink: Sink | None, memo: Memo, shared_key: Hashable,
@@ -146,7 +168,7 @@ def _produce(shared: Shared, sink: Sink | None, memo: Memo, shared_key: Hashable
         return rendered
     for path, data in rendered.files:
         sink(path, data)
-    return RenderedArticle((), rendered.body, rendered.notes)
+    return RenderedArticle((), rendered.body, rendered.cites)
 
 
 class MemoTheme:
@@ -157,10 +179,10 @@ class MemoTheme:
         self.memo = memo
         self.site_key = freeze(site)  # the same for every page of one build
 
-    def render(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
-               root: str | None = None) -> str:
+    def render_page(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
+                    root: str | None = None) -> bytes:
         key = (id(self.theme), name, path, self.site_key, freeze(data), root)
-        return self.memo.get("page", key, partial(self.theme.render, name, path, site, data, root))
+        return self.memo.get("page", key, partial(self.theme.render_page, name, path, site, data, root))
 
     def asset(self, name: str) -> bytes:
         return self.theme.asset(name)
@@ -172,16 +194,19 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
     """Every page of the site; with a sink, each is handed over as soon as it is rendered."""
     pages = Pages(sink)
     ordered = sort_newest_first(articles)
-    tags = group_tags(ordered)
+    listings = tuple([article.listing for article in ordered])
+    tags = memo.get("tags", listings, partial(group_tags, listings))
     titles = {slug: entry.title for slug, entry in contexts.items()}
     site = {"config": config, "contexts": len(contexts), "tags": len(tags)}
     shared = Shared(config, theme, contexts, titles, {tag.slug: tag.name for tag in tags}, site)
     shared_key: Hashable = None
     if memo is not NO_MEMO:
-        # id(theme) is a fair key: while the templates are unchanged the memo hands back one
-        # theme. The rest is digested once here, so that comparing keys costs nothing per article.
-        everything_shared = repr((config, sorted(contexts.items()), shared.tag_names, site))
-        shared_key = (id(theme), hashlib.blake2b(everything_shared.encode(), digest_size=16).digest())
+        # A token that stays the same object while everything an article page shares with the
+        # site does, so that the articles' memo keys compare in no time. id(theme) is a fair
+        # part of it: while the templates are unchanged the memo hands back one theme.
+        everything_shared = (id(theme), config, tuple(sorted(contexts.items())),
+                             tuple(shared.tag_names.items()), freeze(site))
+        shared_key = memo.get("shared", everything_shared, object)
         theme = MemoTheme(theme, memo, site)  # type: ignore[assignment]
     render_one = partial(_produce, shared, sink, memo, shared_key)
 
@@ -189,50 +214,45 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
     feed_bodies = {}
     rendered = parallel_imap(render_one, ordered, jobs)
     for position, (article, result) in enumerate(zip(ordered, rendered, strict=True)):
-        for path, data in result.files:
-            pages.add(path, data)
-        pages.paths.update((f"{article.slug}/index.html", f"{article.slug}/annotations.json"))
+        if result.files:
+            for path, data in result.files:
+                pages.add(path, data)
+        else:
+            pages.paths.update((f"{article.slug}/index.html", f"{article.slug}/annotations.json"))
         if position < FEED_SIZE:
             feed_bodies[article.slug] = result.body
-        anchors = sorted(article.anchors, key=lambda a: a.number)
-        for note, anchor in zip(result.notes, anchors, strict=True):
-            for slug in dict.fromkeys(ref.slug for ref in anchor.note.refs):
-                citations[slug].append(Citation(article, note))
-        if article.annotation:
-            for slug in dict.fromkeys(ref.slug for ref in article.annotation.preface_refs):
-                citations[slug].append(Citation(article, None))
+        for slug, citation in result.cites:
+            citations[slug].append(citation)
 
-    for number, chunk in enumerate(_chunks(ordered, PAGE_SIZE), start=1):
-        path = "index.html" if number == 1 else f"page/{number}/index.html"
-        total = max(1, -(-len(ordered) // PAGE_SIZE))
-        pages.add(path, theme.render("index.html", path, site, {
-            "articles": chunk, "number": number, "total": total,
-            "newer": _page_path(number - 1) if number > 1 else None,
-            "older": _page_path(number + 1) if number < total else None,
-        }))
+    for path, data in _paginate("", listings):
+        pages.add(path, theme.render_page("index.html", path, site, data))
 
     context_list = sorted(contexts.values(), key=lambda entry: entry.title.lower())
-    pages.add("context/index.html", theme.render("context_index.html", "context/index.html", site, {
-        "entries": [(entry, len(citations[entry.slug])) for entry in context_list]}))
+    pages.add("context/index.html", theme.render_page("context_index.html", "context/index.html", site, {
+        "entries": tuple((entry, len(citations[entry.slug])) for entry in context_list)}))
+    titles_key = tuple(titles.items())
     for entry in context_list:
         path = f"context/{entry.slug}/index.html"
-        links = ContextLinks(titles, "../")
-        pages.add(path, theme.render("context.html", path, site, {
-            "entry": entry, "body": render_markdown(entry.body, links),
-            "citations": citations[entry.slug]}))
+        body = memo.get("entry body", (entry.body, titles_key),
+                        partial(render_markdown, entry.body, ContextLinks(titles, "../")))
+        pages.add(path, theme.render_page("context.html", path, site, {
+            "entry": entry, "body": body,
+            "citations": tuple(citations[entry.slug])}))
 
-    pages.add("tags/index.html", theme.render("tags.html", "tags/index.html", site, {"tags": tags}))
+    counts = tuple(TagCount(tag.slug, tag.name, tag.count) for tag in tags)
+    pages.add("tags/index.html", theme.render_page("tags.html", "tags/index.html", site, {"tags": counts}))
     for tag in tags:
-        path = f"tags/{tag.slug}/index.html"
-        pages.add(path, theme.render("tag.html", path, site, {"tag": tag}))
+        for path, data in _paginate(f"tags/{tag.slug}/", tag.articles):
+            pages.add(path, theme.render_page("tag.html", path, site, {
+                **data, "tag": TagCount(tag.slug, tag.name, tag.count)}))
 
-    pages.add("404.html", theme.render("404.html", "404.html", site, {}, root=config.base_path))
+    pages.add("404.html", theme.render_page("404.html", "404.html", site, {}, root=config.base_path))
     newest = ordered[:FEED_SIZE]
-    pages.add("feed.xml", theme.render("feed.xml", "feed.xml", site, {
-        "entries": [(a, feed_bodies[a.slug]) for a in newest],
+    pages.add("feed.xml", theme.render_page("feed.xml", "feed.xml", site, {
+        "entries": tuple((a, feed_bodies[a.slug]) for a in newest),
         "updated": _timestamp(next((a.date for a in ordered if a.date), None)),
         "timestamp": _timestamp}))
-    pages.add("sitemap.xml", theme.render("sitemap.xml", "sitemap.xml", site, {
+    pages.add("sitemap.xml", theme.render_page("sitemap.xml", "sitemap.xml", site, {
         "urls": _sitemap_urls(ordered, context_list, tags, config)}))
     pages.add(".nojekyll", b"")
     defaults = {f"assets/{asset}": theme.asset(asset) for asset in ASSETS}
@@ -250,11 +270,18 @@ def _cited_slugs(article: Article) -> list[str]:
     return list(dict.fromkeys(refs))
 
 
-def _chunks(items: list[Article], size: int) -> Iterable[list[Article]]:
-    if not items:
-        yield []
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _paginate(folder: str, listings: tuple[Listing, ...]) -> Iterable[tuple[str, dict[str, Any]]]:
+    """A list's pages, PAGE_SIZE articles each: folder/index.html, then folder/page/N/index.html.
+
+    newer and older are relative to the page they appear on (the template adds its root)."""
+    total = max(1, -(-len(listings) // PAGE_SIZE))
+    for number in range(1, total + 1):
+        chunk = tuple(listings[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
+        yield folder + _page_path(number), {
+            "articles": chunk, "number": number, "total": total,
+            "newer": folder + _page_path(number - 1) if number > 1 else None,
+            "older": folder + _page_path(number + 1) if number < total else None,
+        }
 
 
 def _page_path(number: int) -> str:
@@ -266,13 +293,13 @@ def _timestamp(date: dt.date | None) -> str:
 
 
 def _sitemap_urls(articles: list[Article], entries: list[ContextEntry], tags: list[Tag],
-                  config: Config) -> list[tuple[str, str]]:
+                  config: Config) -> tuple[tuple[str, str], ...]:
     base = config.base_url
     urls = [(base, "")]
     urls += [(f"{base}{a.slug}/", a.date.isoformat() if a.date else "") for a in articles]
     urls += [(f"{base}context/", "")] + [(f"{base}context/{e.slug}/", "") for e in entries]
     urls += [(f"{base}tags/", "")] + [(f"{base}tags/{t.slug}/", "") for t in tags]
-    return urls
+    return tuple(urls)
 
 
 def web_annotations(article: Article, notes: list[RenderedNote], config: Config) -> str:

@@ -77,6 +77,10 @@ class Theme:
         except jinja2.TemplateError as error:
             raise TemplateRenderError(self._runtime_problem(name, error)) from error
 
+    def render_page(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
+                    root: str | None = None) -> bytes:
+        return self.render(name, path, site, data, root).encode("utf-8")
+
     def _runtime_problem(self, name: str, error: jinja2.TemplateError) -> Problem:
         culprit, line = name, 0
         trace = error.__traceback__
