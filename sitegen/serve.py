@@ -179,6 +179,9 @@ def allowed_hosts(host: str, port: int) -> set[str]:
 class Handler(BaseHTTPRequestHandler):
     server: LiveServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, a kept-alive connection
+    # then waits for the client's delayed ACK, some 40 ms, on every response.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the terminal shows builds and errors, not every request

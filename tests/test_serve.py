@@ -88,6 +88,31 @@ def test_a_burst_of_events_gives_one_flush_with_every_path():
     assert len(batches) == 1 and len(batches[0]) == 50
 
 
+def test_the_end_of_a_save_flushes_after_the_short_quiet_period_and_anything_else_the_long_one():
+    flushed = []
+    debouncer = Debouncer(lambda paths: flushed.append((paths, time.monotonic())), quiet=1.0, settle=0.02)
+    debouncer.start()
+    try:
+        started = time.monotonic()
+        debouncer.add(["content/a.md"])  # created, or written to: more may come
+        debouncer.add(["content/a.md"], ends_a_save=True)  # closed after writing
+        deadline = started + 5
+        while not flushed and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert flushed and flushed[0][0] == {"content/a.md"}
+        assert flushed[0][1] - started < 0.5
+        started = time.monotonic()
+        debouncer.add(["content/b.md"])
+        time.sleep(0.5)
+        assert len(flushed) == 1  # still within its long quiet period
+        deadline = started + 5
+        while len(flushed) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert flushed[1][0] == {"content/b.md"} and flushed[1][1] - started >= 1.0
+    finally:
+        debouncer.stop()
+
+
 def test_a_change_during_a_flush_gives_one_more_flush_and_is_never_lost():
     batches = []
     first_started = threading.Event()

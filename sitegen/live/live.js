@@ -12,15 +12,37 @@
     window.addEventListener("load", function () { window.scrollTo(0, Number(saved)); });
   }
 
+  // A rebuilt page is fetched once and its body swapped in: no new requests for styles and
+  // scripts, no flash, the scroll position kept. A page whose <head> changed is reloaded whole.
   function reload() {
-    fetch(location.href, { method: "HEAD", cache: "no-store" }).then(function (response) {
+    fetch(location.href, { cache: "no-store" }).then(function (response) {
       if (response.status === 404) {
         location.href = "/";  // the article was deleted: go to the index
         return;
       }
-      sessionStorage.setItem(SCROLL_KEY, String(window.scrollY));
-      location.reload();
-    }, function () { location.reload(); });
+      return response.text().then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        if (!swapBody(fresh)) {
+          sessionStorage.setItem(SCROLL_KEY, String(window.scrollY));
+          location.reload();
+        }
+      });
+    }).catch(function () { location.reload(); });
+  }
+
+  function headOf(doc) {
+    return Array.prototype.map.call(doc.head.children, function (element) {
+      return element.outerHTML;
+    }).join("");
+  }
+
+  function swapBody(fresh) {
+    if (!fresh.body || headOf(fresh) !== headOf(document)) return false;
+    var x = window.scrollX, y = window.scrollY;
+    document.body.replaceWith(document.adoptNode(fresh.body));
+    window.scrollTo(x, y);
+    document.dispatchEvent(new CustomEvent("sitegen:swap"));  // the theme's script sets up again
+    return true;
   }
 
   function swapStylesheets() {

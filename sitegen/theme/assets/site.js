@@ -44,10 +44,15 @@
     pending = requestAnimationFrame(placeSidenotes);
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function setUp() {
     placeSidenotes();
     linkHover();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUp();
     window.addEventListener("resize", schedule);
     if (document.fonts && document.fonts.ready) document.fonts.ready.then(schedule);
   });
+  document.addEventListener("sitegen:swap", setUp);  // the live preview swapped the page's body
 })();
