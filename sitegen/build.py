@@ -120,9 +120,16 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
                             memo)
     except TemplateRenderError as failure:
         return None, [*problems, failure.problem]
+    origins = {f"{article.slug}/index.html": article.source for article in articles}
+    origins |= {f"context/{entry.slug}/index.html": entry.path for entry in contexts.values()}
     site = Site(output, articles=len(articles), notes=sum(len(a.anchors) for a in articles),
-                contexts=len(contexts))
+                contexts=len(contexts), base_path=config.base_path, origins=origins)
     return site, problems
+
+
+def site_config(files: Mapping[str, bytes]) -> Config:
+    """The site's config as written (problems aside), for commands that need it before a build."""
+    return _read_config(sort_sources(files), Options(), [])
 
 
 def _read_config(sources: Sources, options: Options, problems: list[Problem]) -> Config:

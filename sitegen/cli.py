@@ -13,8 +13,10 @@ from pathlib import Path
 
 from . import __version__
 from .build import Options, build_from_files, read_sources
+from .config import DOMAIN
+from .links import check_links
 from .model import Problem
-from .output import StagedOutput, UnsafePathError
+from .output import StagedOutput, UnsafePathError, write_site
 from .parallel import default_jobs
 from .scaffold import new_annotation
 
@@ -56,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = verbs.add_parser("check", help="run every check of build, write nothing")
     _site_options(check)
+    check.add_argument("--links", action="store_true",
+                       help="also check every internal link and #fragment, served under the base path")
     check.set_defaults(run=run_check, base_url=None)
 
     serve = verbs.add_parser("serve", help="preview the site, rebuilding and reloading on save")
@@ -66,7 +70,28 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--open", action="store_true", help="open the site in the default browser")
     serve.add_argument("--poll", action="store_true",
                        help="poll for changes (for file systems without inotify: network drives, WSL)")
+    serve.add_argument("--base-path", metavar="PATH",
+                       help="serve the site under PATH (default: the path of base_url, as published; "
+                            "'/' serves it at the root)")
     serve.set_defaults(run=run_serve)
+
+    deploy = verbs.add_parser("deploy", help="build what is committed, verify it, and publish it on a "
+                              "branch for GitHub Pages")
+    deploy.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
+    deploy.add_argument("--remote", default="origin", help="the remote to push to (default: origin)")
+    deploy.add_argument("--branch", default="gh-pages", help="the branch to publish on (default: gh-pages)")
+    deploy.add_argument("--message", "-m", help="the deploy commit's message")
+    deploy.add_argument("--no-push", dest="push", action="store_false",
+                        help="commit on the local branch only")
+    deploy.add_argument("--cname", type=_domain, metavar="DOMAIN",
+                        help="the site's custom domain, written to CNAME (default: cname in the config)")
+    deploy.add_argument("--jobs", "-j", type=_positive, default=default_jobs(), metavar="N",
+                        help="processes to render with (default: one per core)")
+    deploy.set_defaults(run=run_deploy)
+
+    init = verbs.add_parser("init", help="start a new site in a folder, ready to build and publish")
+    init.add_argument("folder", metavar="DIR", type=Path, help="the new site's folder")
+    init.set_defaults(run=run_init)
 
     new = verbs.add_parser("new", help="start an annotation file for a seed")
     new.add_argument("seed", metavar="SEED", help="a seed's file name in seeds/")
@@ -112,8 +137,65 @@ def run_check(arguments: argparse.Namespace) -> int:
     report(problems)
     if site is None:
         return CONTENT_ERROR
-    print(f"Checked {_count(site.articles, 'article')}, {_count(site.notes, 'note')}, "
-          f"{_count(site.contexts, 'context entry', 'context entries')}: no errors")
+    checked = (f"{_count(site.articles, 'article')}, {_count(site.notes, 'note')}, "
+               f"{_count(site.contexts, 'context entry', 'context entries')}")
+    if arguments.links:
+        broken = check_links(site.files, site.base_path, site.origins, arguments.jobs)
+        for link in broken:
+            print(link.line(), file=sys.stderr)
+        if broken:
+            print(f"{_count(len(broken), 'broken link')} (pages served under {site.base_path})",
+                  file=sys.stderr)
+            return CONTENT_ERROR
+        pages = sum(path.endswith(".html") for path in site.files)
+        checked += f" and the links of {_count(pages, 'page')} under {site.base_path}"
+    print(f"Checked {checked}: no errors")
+    return OK
+
+
+def run_deploy(arguments: argparse.Namespace) -> int:
+    from .deploy import DeployError, Request, VerificationError, deploy
+
+    root = _site_root(arguments.root)
+    out = root / "public"
+    request = Request(root, arguments.remote, arguments.branch, arguments.message, arguments.push,
+                      arguments.cname, arguments.jobs)
+    try:
+        done = deploy(request, out, lambda files: write_site(files, out),
+                      lambda text: print(text, file=sys.stderr))
+    except VerificationError as failure:
+        for link in failure.built.broken:
+            print(link.line(), file=sys.stderr)
+        print(f"sitegen: error: {failure.message}\n  hint: {failure.hint}", file=sys.stderr)
+        return CONTENT_ERROR
+    except (DeployError, UnsafePathError, OSError) as error:
+        hint = getattr(error, "hint", "")
+        print(f"sitegen: error: {getattr(error, 'message', error)}" + (f"\n  hint: {hint}" if hint else ""),
+              file=sys.stderr)
+        return CONTENT_ERROR
+    where = (f"{arguments.remote}/{arguments.branch}" if arguments.push
+             else f"the local branch {arguments.branch}")
+    if done.new_commit:
+        print(f"Deployed {_count(done.files, 'file')} as commit {done.commit[:12]} to {where}")
+    else:
+        print(f"Nothing new to deploy: {where} already holds this site (commit {done.commit[:12]})")
+    return OK
+
+
+def run_init(arguments: argparse.Namespace) -> int:
+    from .starter import init_site
+
+    target = (Path.cwd() / arguments.folder).resolve()
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{arguments.folder}: exists and is not a folder")
+    written, skipped = init_site(target)
+    for path in skipped:
+        print(f"sitegen: kept {_shown(path)}: it exists, not overwriting it", file=sys.stderr)
+    print(f"Started a site in {_shown(target)} ({_count(len(written), 'file')} written). Next:\n"
+          f"  cd {_shown(target)} && sitegen build      # then open public/index.html\n"
+          f"  sitegen serve                            # preview while you write\n"
+          f"  set base_url in sitegen.toml, push to GitHub, and choose Settings -> Pages -> "
+          f"Source: GitHub Actions")
     return OK
 
 
@@ -121,7 +203,8 @@ def run_serve(arguments: argparse.Namespace) -> int:
     from .serve import serve  # watchdog and the HTTP server are only needed here
 
     root = _site_root(arguments.root)
-    return serve(root, arguments.host, arguments.port, arguments.drafts, arguments.open, arguments.poll)
+    return serve(root, arguments.host, arguments.port, arguments.drafts, arguments.open, arguments.poll,
+                 arguments.base_path)
 
 
 def run_new(arguments: argparse.Namespace) -> int:
@@ -161,6 +244,12 @@ def _output_folder(root: Path, out: Path | None) -> Path:
         if target.is_relative_to((root / source).resolve()):
             raise UsageError(f"--out {out}: refusing to write inside {source}/")
     return target
+
+
+def _domain(text: str) -> str:
+    if not DOMAIN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected a bare domain such as news.example.org, not {text!r}")
+    return text
 
 
 def _positive(text: str) -> int:

@@ -229,6 +229,7 @@ class Config:
     description: str = ""
     language: str = "en"
     author: str = ""
+    cname: str = ""  # a custom domain for GitHub Pages: written to CNAME
     where: str = "sitegen.toml"
 
     @property
@@ -246,3 +247,5 @@ class Site:
     articles: int = 0
     notes: int = 0
     contexts: int = 0
+    base_path: str = "/"
+    origins: dict[str, str] = field(default_factory=dict)  # page -> the source file it shows
