@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from .frontmatter import toml_error
 from .model import Config, Location, Problem
 
-KEYS = ("title", "base_url", "description", "language", "author")
+KEYS = ("title", "base_url", "description", "language", "author", "cname")
+DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.IGNORECASE)
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
@@ -66,6 +67,12 @@ def _finish(default: Config, data: dict[str, Any], path: str, text: str,
             values["base_url"] = ""
         elif not url.endswith("/"):
             values["base_url"] = url + "/"
+    cname = values.get("cname", "")
+    if cname and not DOMAIN.fullmatch(cname):
+        problems.append(Problem(_key_location(path, text, "cname"),
+                                f"cname {cname!r} is not a domain name",
+                                'write the bare domain, e.g. cname = "news.example.org"'))
+        values["cname"] = ""
     language = values.get("language", "en")
     if not LANGUAGE.fullmatch(language):
         problems.append(Problem(_key_location(path, text, "language"),

@@ -254,7 +254,9 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
         "timestamp": _timestamp}))
     pages.add("sitemap.xml", theme.render_page("sitemap.xml", "sitemap.xml", site, {
         "urls": _sitemap_urls(ordered, context_list, tags, config)}))
-    pages.add(".nojekyll", b"")
+    pages.add(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
+    if config.cname:
+        pages.add("CNAME", f"{config.cname}\n")  # GitHub Pages: the site's custom domain
     defaults = {f"assets/{asset}": theme.asset(asset) for asset in ASSETS}
     defaults["assets/pygments.css"] = pygments_css().encode()
     for path, content in sorted({**defaults, **static}.items()):  # a site's static/ wins over
