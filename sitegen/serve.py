@@ -8,6 +8,7 @@ so no file on disk ever holds it.
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import mimetypes
 import os
@@ -25,7 +26,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .build import CONFIG_FILES, SOURCE_FOLDERS, Options, build_from_files, read_folder, read_sources
+from .build import (
+    CONFIG_FILES,
+    SOURCE_FOLDERS,
+    Options,
+    build_from_files,
+    read_folder,
+    read_sources,
+    site_config,
+)
 from .memo import Memo
 from .model import Problem
 from .watch import Debouncer, Watcher
@@ -171,6 +180,18 @@ def refresh_sources(root: Path, sources: dict[str, bytes], changed: set[str]) ->
     return refreshed
 
 
+def normal_base_path(path: str) -> str:
+    """'/repo', 'repo/' or '/repo/' -> '/repo/'; '' and '/' -> '/'."""
+    parts = [part for part in path.split("/") if part]
+    return "/" + "".join(part + "/" for part in parts)
+
+
+def configured_base_path(root: Path) -> str:
+    """The path of the site's configured base_url ('/' when unset or unreadable)."""
+    files = {name: (root / name).read_bytes() for name in CONFIG_FILES if (root / name).is_file()}
+    return site_config(files).base_path
+
+
 def allowed_hosts(host: str, port: int) -> set[str]:
     names = {host, "localhost", "127.0.0.1", "[::1]"}
     return {f"{name}:{port}" for name in names} | names
@@ -197,15 +218,18 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith(INTERNAL):
             self._internal(path[len(INTERNAL) :], head)
             return
-        try:
-            found = resolve(self.server.live.out, self.path)
-        except (UnicodeDecodeError, ValueError):
-            found = None
+        base = self.server.base_path
+        if base != "/" and path in ("/", base.rstrip("/")):
+            self._redirect(base)  # as the site is published: under its base path
+            return
+        found = None
+        if path.startswith(base):
+            try:
+                found = resolve(self.server.live.out, "/" + self.path[len(base) :])
+            except (UnicodeDecodeError, ValueError):
+                found = None
         if found and found.redirect:
-            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-            self.send_header("Location", found.redirect)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self._redirect(base + found.redirect[1:])
             return
         status = HTTPStatus.OK
         if found is None or found.file is None:
@@ -218,8 +242,14 @@ class Handler(BaseHTTPRequestHandler):
             body, file = b"Not found\n", Path("404.txt")
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if kind == "text/html":
-            body = inject_live_script(body, self.server.live.epoch)
+            body = inject_live_script(body, self.server.live.epoch, base)
         self._send(status, body, kind, head)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _internal(self, name: str, head: bool) -> None:
         if name == "events":
@@ -269,8 +299,9 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def inject_live_script(page: bytes, epoch: int) -> bytes:
-    tag = f'<script src="{INTERNAL}live.js" data-epoch="{epoch}" defer></script>'.encode()
+def inject_live_script(page: bytes, epoch: int, base_path: str = "/") -> bytes:
+    tag = (f'<script src="{INTERNAL}live.js" data-epoch="{epoch}" data-base="{html.escape(base_path)}" '
+           'defer></script>').encode()
     index = page.rfind(b"</body>")
     return page[:index] + tag + page[index:] if index != -1 else page + tag
 
@@ -278,9 +309,10 @@ def inject_live_script(page: bytes, epoch: int) -> bytes:
 class LiveServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], live: LiveSite) -> None:
+    def __init__(self, address: tuple[str, int], live: LiveSite, base_path: str = "/") -> None:
         super().__init__(address, Handler)
         self.live = live
+        self.base_path = base_path
         self.hosts = allowed_hosts(address[0], self.server_address[1])
         self.stopping = threading.Event()
 
@@ -292,10 +324,13 @@ class LiveServer(ThreadingHTTPServer):
         super().shutdown()
 
 
-def serve(root: Path, host: str, port: int, drafts: bool, open_browser: bool, poll: bool) -> int:
+def serve(root: Path, host: str, port: int, drafts: bool, open_browser: bool, poll: bool,
+          base_path: str | None = None) -> int:
+    """Serve under base_path: by default the path of the configured base_url, as published."""
     out = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
+    base_path = normal_base_path(base_path if base_path is not None else configured_base_path(root))
     try:
-        server = LiveServer((host, port), LiveSite(root, Options(drafts=drafts), out))
+        server = LiveServer((host, port), LiveSite(root, Options(drafts=drafts), out), base_path)
     except OSError as error:
         shutil.rmtree(out, ignore_errors=True)
         print(f"sitegen: error: cannot listen on {host}:{port}: {error.strerror}\n"
@@ -303,7 +338,7 @@ def serve(root: Path, host: str, port: int, drafts: bool, open_browser: bool, po
         return 2
     bound_port = server.server_address[1]
     shown_host = f"[{host}]" if ":" in host else host
-    url = f"http://{shown_host}:{bound_port}/"
+    url = f"http://{shown_host}:{bound_port}{base_path}"
     live = server.live
     live.options = Options(base_url=url, drafts=drafts)
     live.rebuild()

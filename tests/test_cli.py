@@ -179,3 +179,41 @@ def test_version_option_prints_the_version(root):
     result = sitegen("--version", cwd=root)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"sitegen \d+\.\d+\.\d+\S*\n", result.stdout), result.stdout
+
+
+# --- init and check --links ---------------------------------------------------------------------
+
+
+def test_init_then_build_and_check_links_work_at_once(tmp_path, monkeypatch, capsys):
+    from sitegen.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "mysite"]) == 0
+    assert "Started a site in mysite" in capsys.readouterr().out
+    monkeypatch.chdir(tmp_path / "mysite")
+    assert main(["build"]) == 0
+    assert (tmp_path / "mysite" / "public" / "index.html").is_file()
+    assert main(["check", "--links"]) == 0
+    assert "and the links of" in capsys.readouterr().out
+    assert (tmp_path / "mysite" / ".gitignore").read_text().startswith("public/")
+
+    (tmp_path / "mysite" / "sitegen.toml").write_text('title = "Mine"\n')
+    assert main(["init", "."]) == 0  # again: nothing overwritten
+    assert "kept sitegen.toml: it exists" in capsys.readouterr().err
+    assert (tmp_path / "mysite" / "sitegen.toml").read_text() == 'title = "Mine"\n'
+
+
+def test_check_links_reports_each_broken_link_with_its_page_and_source(tmp_path, capsys):
+    from sitegen.cli import main
+
+    from .conftest import annotation, site_files, write_site
+
+    note = '## "Hainan" #1\nSee [the map](../maps/index.html) and [note 9](#note-9).'
+    site = write_site(tmp_path / "site", site_files({"content/a.md": annotation(note)}))
+    assert main(["check", "--root", str(site)]) == 0  # links are checked only when asked
+    capsys.readouterr()
+    assert main(["check", "--links", "--root", str(site)]) == 1
+    err = capsys.readouterr().err
+    assert 'public/a/index.html: broken link "../maps/index.html" (from content/a.md)' in err
+    assert 'public/a/index.html: broken link "#note-9" (from content/a.md)' in err
+    assert "2 broken links" in err

@@ -1,5 +1,6 @@
 """`sitegen serve`: the path resolver, the debouncer, and the live loop end to end in Chromium."""
 
+import http.client
 import os
 import re
 import signal
@@ -8,6 +9,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -67,8 +69,9 @@ def test_resolver_refuses_everything_outside_or_missing(served, url):
 
 
 def test_live_script_goes_before_the_closing_body_tag():
-    page = inject_live_script(b"<html><body><p>x</p></body></html>", 7)
-    assert page.endswith(b'<script src="/__sitegen/live.js" data-epoch="7" defer></script></body></html>')
+    page = inject_live_script(b"<html><body><p>x</p></body></html>", 7, "/repo/")
+    assert page.endswith(b'<script src="/__sitegen/live.js" data-epoch="7" data-base="/repo/" defer>'
+                         b'</script></body></html>')
 
 
 # --- the debouncer ----------------------------------------------------------------------------
@@ -145,10 +148,10 @@ NOTE = '## "Hainan" #1\nFirst version of the note.'
 
 
 class Server:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *options: str):
         env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sitegen", "serve", "--port", "0", "--root", str(root)],
+            [sys.executable, "-m", "sitegen", "serve", "--port", "0", "--root", str(root), *options],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.lines: list[str] = []
         self.url = ""
@@ -174,6 +177,17 @@ class Server:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
+
+    def origin_get(self, path: str) -> tuple[int, dict, bytes]:
+        """A GET of a path from the server's root, redirects not followed."""
+        parts = urllib.parse.urlsplit(self.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGINT)
@@ -205,10 +219,34 @@ def test_server_sends_pages_with_no_store_and_the_sites_404(site):
     assert server.get("/a")[0] == 200  # redirected to /a/
 
 
+def test_the_site_is_served_under_its_base_path_as_published(site):
+    _, server = site
+    assert server.url.endswith("/repo/")  # base_url = "https://example.org/repo/"
+    for path in ("/", "/repo"):
+        status, headers, _ = server.origin_get(path)
+        assert status == 301 and headers["Location"] == "/repo/"
+    assert server.origin_get("/repo/a/")[0] == 200
+    status, _, body = server.origin_get("/a/")  # where a root-absolute link would lead
+    assert status == 404 and b"/repo/assets/style.css" in body  # the site's 404, under the base
+    assert b'data-base="/repo/"' in server.origin_get("/repo/")[2]
+
+
+def test_base_path_slash_serves_the_site_at_the_root(tmp_path):
+    root = write_files(tmp_path / "site", site_files({"content/a.md": annotation(NOTE)}))
+    server = Server(root, "--base-path", "/")
+    try:
+        assert urllib.parse.urlsplit(server.url).path == "/"
+        assert server.origin_get("/a/")[0] == 200
+        assert server.origin_get("/repo/a/")[0] == 404
+        assert b"http://127.0.0.1:" in server.origin_get("/feed.xml")[2]  # links point at it
+    finally:
+        assert server.stop()[0] == 0
+
+
 def test_server_refuses_foreign_host_headers_and_traversal(site):
     _, server = site
     assert server.get("/", host="evil.example")[0] == 403
-    assert server.get("/", host=f"localhost:{server.url.rsplit(':', 1)[1].rstrip('/')}")[0] == 200
+    assert server.get("/", host=f"localhost:{urllib.parse.urlsplit(server.url).port}")[0] == 200
     assert server.get("/%2e%2e/%2e%2e/etc/passwd")[0] == 404
 
 
@@ -234,7 +272,7 @@ def test_ctrl_c_stops_cleanly(tmp_path):
 def test_twenty_clients_get_their_pages_while_a_rebuild_runs(site):
     root, server = site
     streams = []
-    port = int(server.url.rsplit(":", 1)[1].rstrip("/"))
+    port = urllib.parse.urlsplit(server.url).port
     import socket
 
     for _ in range(20):  # twenty open tabs, each holding an event stream

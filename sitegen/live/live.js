@@ -4,6 +4,7 @@
   "use strict";
   var script = document.currentScript;
   var epoch = Number(script && script.dataset.epoch || 0);
+  var base = script && script.dataset.base || "/";  // the site's base path, as published
   var SCROLL_KEY = "sitegen-scroll:" + location.pathname;
 
   var saved = sessionStorage.getItem(SCROLL_KEY);
@@ -17,7 +18,7 @@
   function reload() {
     fetch(location.href, { cache: "no-store" }).then(function (response) {
       if (response.status === 404) {
-        location.href = "/";  // the article was deleted: go to the index
+        location.href = base;  // the article was deleted: go to the index
         return;
       }
       return response.text().then(function (html) {
