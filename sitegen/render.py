@@ -9,6 +9,7 @@ import html
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
+from urllib.parse import quote as quote_url
 
 from .markdown import ContextLinks, render_markdown
 from .model import Anchor, Article, ContextEntry
@@ -21,6 +22,7 @@ class RenderedNote:
     number: int
     quote: str
     html: str
+    source_link: str = ""  # the quote on the publisher's page (a text fragment), when known
 
 
 def render_text(article: Article) -> str:
@@ -90,14 +92,35 @@ def _escape(text: str) -> str:
 def render_notes(article: Article, contexts: dict[str, ContextEntry],
                  links: ContextLinks) -> list[RenderedNote]:
     notes = []
+    source = article.annotation.source_url if article.annotation else ""
     for anchor in sorted(article.anchors, key=lambda a: a.number):
+        quote = article.seed.text[anchor.start : anchor.end]
         notes.append(RenderedNote(
             id=anchor.id,
             number=anchor.number,
-            quote=article.seed.text[anchor.start : anchor.end],
+            quote=quote,
             html=render_note_body(anchor.note.body, contexts, links),
+            source_link=text_fragment_link(source, quote) if source else "",
         ))
     return notes
+
+
+FRAGMENT_WORDS = 5  # a long quote is found by its first and last words: textStart,textEnd
+
+
+def text_fragment_link(url: str, quote: str) -> str:
+    """url#:~:text=..., which browsers scroll to and highlight on the publisher's page.
+
+    Dashes, commas and ampersands are the directive's own syntax, so they are escaped too."""
+    def encode(words: list[str]) -> str:
+        return quote_url(" ".join(words), safe="").replace("-", "%2D")
+
+    words = quote.split()
+    if len(words) > 2 * FRAGMENT_WORDS + 2:
+        directive = f"{encode(words[:FRAGMENT_WORDS])},{encode(words[-FRAGMENT_WORDS:])}"
+    else:
+        directive = encode(words)
+    return f"{url.split('#', 1)[0]}#:~:text={directive}"
 
 
 def render_note_body(body: str, contexts: dict[str, ContextEntry], links: ContextLinks) -> str:

@@ -141,6 +141,7 @@ def render_article(shared: Shared, article: Article) -> RenderedArticle:
         "notes": notes,
         "cited": cited,
         "url": shared.config.base_url + f"{article.slug}/",
+        "json_ld": news_article_json_ld(article, cited, shared.config),
     })
     annotations = web_annotations(article, notes, shared.config)
     files = ((path, page), (f"{article.slug}/annotations.json", annotations.encode()))
@@ -302,6 +303,38 @@ def _sitemap_urls(articles: list[Article], entries: list[ContextEntry], tags: li
     urls += [(f"{base}context/", "")] + [(f"{base}context/{e.slug}/", "") for e in entries]
     urls += [(f"{base}tags/", "")] + [(f"{base}tags/{t.slug}/", "") for t in tags]
     return tuple(urls)
+
+
+def news_article_json_ld(article: Article, cited: list[ContextEntry], config: Config) -> str:
+    """schema.org NewsArticle for the page, safe inside <script>: no '<', '>' or '&' survives."""
+    url = f"{config.base_url}{article.slug}/"
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "url": url,
+        "mainEntityOfPage": url,
+        "inLanguage": config.language,
+        "publisher": {"@type": "Organization", "name": config.title, "url": config.base_url},
+    }
+    if article.date:
+        data["datePublished"] = article.date.isoformat()
+    if article.summary:
+        data["description"] = article.summary
+    if article.tags:
+        data["keywords"] = list(article.tags)
+    annotation = article.annotation
+    if annotation and annotation.annotator:
+        data["author"] = {"@type": "Person", "name": annotation.annotator}
+    elif config.author:
+        data["author"] = {"@type": "Organization", "name": config.author}
+    if annotation and annotation.source_url:
+        data["isBasedOn"] = annotation.source_url
+    if cited:
+        data["mentions"] = [{"@type": "Thing", "name": entry.title, "description": entry.summary,
+                          "url": f"{config.base_url}context/{entry.slug}/"} for entry in cited]
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def web_annotations(article: Article, notes: list[RenderedNote], config: Config) -> str:

@@ -252,3 +252,68 @@ def test_parallel_build_gives_the_same_bytes_as_a_single_process_build(tmp_path)
         staged.commit()
     on_disk = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert on_disk == single
+
+
+# --- metadata and deep links --------------------------------------------------------------------
+
+
+def _head_meta(page: bytes) -> dict[str, list[str]]:
+    tree = html.fromstring(page)
+    found: dict[str, list[str]] = {}
+    for meta in tree.iter("meta"):
+        key = meta.get("property") or meta.get("name")
+        if key:
+            found.setdefault(key, []).append(meta.get("content"))
+    return found
+
+
+def test_article_page_has_open_graph_twitter_and_news_article_json_ld(sample):
+    page = sample["blinken-beijing-2023/index.html"]
+    meta = _head_meta(page)
+    assert meta["og:type"] == ["article"] and meta["article:published_time"] == ["2023-06-21"]
+    assert meta["article:tag"] == ["US-China", "Military", "Diplomacy", "Taiwan"]
+    assert meta["twitter:card"] == ["summary"] and meta["description"] == meta["og:description"]
+    tree = html.fromstring(page)
+    assert tree.find(".//link[@rel='canonical']").get("href") == meta["og:url"][0]
+    data = json.loads(tree.find(".//script[@type='application/ld+json']").text)
+    assert data["@type"] == "NewsArticle" and data["datePublished"] == "2023-06-21"
+    assert data["publisher"]["name"] == "Annotated: US-China"
+    assert data["author"] == {"@type": "Person", "name": "Sitegen sample desk"}
+    assert len(data["mentions"]) >= 4 and all(m["url"].endswith("/") for m in data["mentions"])
+
+
+def test_json_ld_and_meta_survive_script_endings_and_comments_in_any_field():
+    nasty = 'Hainan </script><!-- "x" & y'
+    tag = 'Hainan <script> <!-- "x" & y'  # a tag may not hold '/'
+    front = f"summary: '{nasty}'\ntags: ['{tag}']\nannotator: '{nasty}'\n"
+    files = site_files({"content/a.md": annotation('## "Hainan" #1\nNote.', front=front)})
+    files["content/a.md"] = files["content/a.md"].replace(b"title: Test article",
+                                                          b"title: '" + nasty.encode() + b"'")
+    site, problems = build_from_files(files, Options())
+    assert site is not None, problems
+    page = site.files["a/index.html"]
+    assert page.count(b"</script>") == page.count(b"<script")  # no script ended early
+    data = json.loads(html.fromstring(page).find(".//script[@type='application/ld+json']").text)
+    assert data["headline"] == nasty and data["description"] == nasty
+    assert data["keywords"] == [tag] and data["author"]["name"] == nasty
+    assert _head_meta(page)["og:title"] == [nasty]
+
+
+def test_source_url_gives_each_note_a_text_fragment_link_to_the_original():
+    front = "source_url: https://news.example.org/story?id=7#top\n"
+    files = site_files({"content/a.md": annotation('## "Hainan" #1\nNote.', front=front)})
+    site, problems = build_from_files(files, Options())
+    assert site is not None, problems
+    links = html.fromstring(site.files["a/index.html"]).xpath("//a[@class='note-source']")
+    assert [link.get("href") for link in links] == ["https://news.example.org/story?id=7#:~:text=Hainan"]
+    assert links[0].get("aria-label") == "Quote 1 in the original article"
+
+
+def test_a_long_quote_links_by_its_first_and_last_words_with_dashes_escaped():
+    from sitegen.render import text_fragment_link
+
+    quote = "one two three four five six-seven eight nine ten eleven twelve thirteen fourteen"
+    assert text_fragment_link("https://x.org/a", quote) == (
+        "https://x.org/a#:~:text=one%20two%20three%20four%20five,ten%20eleven%20twelve%20thirteen%20fourteen")
+    assert text_fragment_link("https://x.org/a", "US-China, ties & more") == (
+        "https://x.org/a#:~:text=US%2DChina%2C%20ties%20%26%20more")
