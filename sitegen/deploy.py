@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import tarfile
 import tempfile
@@ -24,6 +25,11 @@ from .links import BrokenLink, check_links
 from .model import Problem, Site
 
 ZERO = "0" * 40
+# Variables that would point git at another repository, work tree or index than the site's.
+FOREIGN_GIT = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+               "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX")
+CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")  # https://user:token@host/...
+PREVIEW_MARKERS = (b"/__sitegen/", b"http://localhost", b"http://127.0.0.1", b"http://[::1]")
 FALLBACK_IDENTITY = {"GIT_AUTHOR_NAME": "sitegen", "GIT_AUTHOR_EMAIL": "sitegen@localhost",
                      "GIT_COMMITTER_NAME": "sitegen", "GIT_COMMITTER_EMAIL": "sitegen@localhost"}
 
@@ -57,6 +63,16 @@ class Built:
     broken: list[BrokenLink]
 
 
+def redact(text: str) -> str:
+    """The text with any credentials in URLs replaced: tokens never reach a message."""
+    return CREDENTIALS.sub("***@", text)
+
+
+def git_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    environment = {key: value for key, value in os.environ.items() if key not in FOREIGN_GIT}
+    return {**environment, **(extra or {})}
+
+
 class Git:
     """git, run in one repository; raises DeployError with git's own words on failure."""
 
@@ -66,10 +82,10 @@ class Git:
     def run(self, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None,
             check: bool = True) -> subprocess.CompletedProcess[bytes]:
         done = subprocess.run(["git", "-C", str(self.top), *args], input=stdin, capture_output=True,
-                              env={**os.environ, **(env or {})}, check=False)
+                              env=git_environment(env), check=False)
         if check and done.returncode != 0:
             said = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
-            raise DeployError(f"git {args[0]} failed: {said}")
+            raise DeployError(f"git {args[0]} failed: {redact(said)}")
         return done
 
     def text(self, *args: str, **kwargs: object) -> str:
@@ -83,7 +99,7 @@ class Git:
 def find_repository(root: Path) -> Git:
     try:
         done = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-                              capture_output=True, check=False)
+                              capture_output=True, env=git_environment(), check=False)
     except FileNotFoundError:
         raise DeployError("git is not installed", "install git, then run sitegen deploy again") from None
     if done.returncode != 0:
@@ -138,6 +154,19 @@ def build_committed(git: Git, request: Request, files: dict[str, bytes], parent:
     return Built(site, problems, check_links(site.files, site.base_path, site.origins, request.jobs))
 
 
+def refuse_preview_output(files: Mapping[str, bytes]) -> None:
+    """A site that points at a local preview server is never published."""
+    for path in sorted(files):
+        if not path.endswith((".html", ".xml", ".json", ".txt")):
+            continue
+        found = next((marker for marker in PREVIEW_MARKERS if marker in files[path]), None)
+        if found:
+            raise DeployError(f"not deployed: public/{path} holds {found.decode()!r}, "
+                              "an address of a local preview",
+                              'set base_url in sitegen.toml to the published address, e.g. '
+                              '"https://user.github.io/repo/"')
+
+
 def fetch_branch(git: Git, remote: str, branch: str) -> str | None:
     """The remote's tip of the branch (fetched now), or None when it has no such branch."""
     tracking = f"refs/remotes/{remote}/{branch}"
@@ -145,7 +174,7 @@ def fetch_branch(git: Git, remote: str, branch: str) -> str | None:
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace")
         if "couldn't find remote ref" not in said:
-            raise DeployError(f"cannot fetch {branch} from '{remote}': {said.strip()}",
+            raise DeployError(f"cannot fetch {branch} from '{remote}': {redact(said.strip())}",
                               "check the remote's URL and your access to it")
         return None
     return git.commit_of(tracking)
@@ -230,6 +259,7 @@ def deploy(request: Request, out: Path, write: Callable[[dict[str, bytes]], None
     if built.site is None or built.broken:
         raise VerificationError(built)
     files = built.site.files
+    refuse_preview_output(files)
     write(files)
     tree = write_tree(git, out, files)
     if parent and git.text("rev-parse", f"{parent}^{{tree}}") == tree:
@@ -244,7 +274,7 @@ def deploy(request: Request, out: Path, write: Callable[[dict[str, bytes]], None
         branch = f"refs/heads/{request.branch}"
         done = git.run("push", "--quiet", request.remote, f"{branch}:{branch}", check=False)
         if done.returncode != 0:
-            said = done.stderr.decode("utf-8", "replace").strip()
+            said = redact(done.stderr.decode("utf-8", "replace").strip())
             raise DeployError(f"push to '{request.remote}' failed: {said}",
                               f"the new commit {tip[:12]} is on the local branch {request.branch}; "
                               "nothing else changed. Fix the cause, then: "

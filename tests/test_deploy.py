@@ -160,3 +160,41 @@ def test_deploy_from_a_fresh_clone_continues_the_remote_branch(repo, tmp_path):
     assert main(["deploy", "--root", str(clone)]) == 0
     assert git(remote, "rev-parse", "gh-pages^") == first  # history kept, no rejected push
     assert tree_files(remote, "gh-pages")["CNAME"] == b"news.example.org\n"
+
+
+def test_a_token_in_the_remote_url_never_appears_in_a_message(repo, capsys):
+    site, _ = repo
+    git(site, "remote", "set-url", "origin", "https://deploy:s3cr3t-t0ken@127.0.0.1:9/none.git")
+    assert main(["deploy", "--root", str(site)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot fetch gh-pages from 'origin'" in err and "s3cr3t-t0ken" not in err
+
+
+def test_redact_hides_credentials_in_any_url_git_prints():
+    from sitegen.deploy import redact
+
+    said = "fatal: unable to access 'https://x-access-token:ghp_abc123@github.com/u/r.git/': 403"
+    assert redact(said) == "fatal: unable to access 'https://***@github.com/u/r.git/': 403"
+
+
+def test_an_inherited_git_dir_or_work_tree_is_ignored(repo, tmp_path, monkeypatch):
+    site, remote = repo
+    other = tmp_path / "other"
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    assert main(["deploy", "--root", str(site)]) == 0
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_WORK_TREE")
+    assert "a/index.html" in tree_files(remote, "gh-pages")
+    assert git(other, "branch", "--list") == ""
+
+
+def test_a_site_pointing_at_a_local_preview_is_never_pushed(repo, capsys):
+    site, remote = repo
+    (site / "sitegen.toml").write_text('title = "Test site"\nbase_url = "http://localhost:8000/"\n')
+    commit_all(site)
+    assert main(["deploy", "--root", str(site)]) == 1
+    err = capsys.readouterr().err
+    assert "a local preview" in err and "http://localhost" in err
+    assert git(remote, "branch", "--list") == ""
