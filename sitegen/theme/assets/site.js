@@ -13,6 +13,10 @@
     var origin = column.getBoundingClientRect().top;
     var bottom = 0;
     column.querySelectorAll(".sidenote").forEach(function (note) {
+      var body = note.querySelector(".sidenote-body");
+      note.classList.toggle("is-clamped", !!body && body.scrollHeight > body.clientHeight + 1);
+    });
+    column.querySelectorAll(".sidenote").forEach(function (note) {
       var ref = document.getElementById("ref-" + note.dataset.note);
       if (!ref) return;
       var top = Math.max(ref.getBoundingClientRect().top - origin, bottom);
@@ -51,6 +55,7 @@
   var byHover = false;
   var closedByPointer = null;
   var hoverTimer = 0;
+  var hovered = null;  // the reference under the mouse, for the hover preview
 
   function noteRef(target) {
     return target && target.closest ? target.closest("a[role='doc-noteref']") : null;
@@ -141,6 +146,7 @@
       var ref = noteRef(event.target);
       if (!ref || WIDE.matches) return;
       event.preventDefault();
+      clearTimeout(hoverTimer);  // a click decides: no preview may open after it
       if (closedByPointer === ref || (ref === openedBy && isOpen() && !byHover)) {
         closedByPointer = null;
         if (isOpen()) popover.hidePopover();
@@ -157,12 +163,16 @@
     document.addEventListener("mouseover", function (event) {
       var ref = noteRef(event.target);
       if (!ref || WIDE.matches || !HOVER.matches || (isOpen() && !byHover)) return;
+      hovered = ref;
       clearTimeout(hoverTimer);
-      hoverTimer = setTimeout(function () { if (openedBy !== ref || !isOpen()) open(ref, true); }, 250);
+      hoverTimer = setTimeout(function () {
+        if (hovered === ref && !(isOpen() && (openedBy === ref || !byHover))) open(ref, true);
+      }, 250);
     });
     document.addEventListener("mouseout", function (event) {
-      if (noteRef(event.target)) { clearTimeout(hoverTimer); leave(); }
+      if (noteRef(event.target)) { hovered = null; clearTimeout(hoverTimer); leave(); }
     });
+    document.addEventListener("keydown", function () { clearTimeout(hoverTimer); });
     WIDE.addEventListener("change", function () { if (isOpen()) popover.hidePopover(); });
   }
 
