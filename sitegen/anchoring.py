@@ -192,6 +192,8 @@ def _not_found(seed: Seed, folded: Normalised, note: Note, text: str) -> Problem
             start, end = nearest
             written = _seed_words(seed, folded, start, end)
             line = seed.line_of(folded.start_in_seed(start))
+            hints[0] = hints[0] or _suspect_characters(folded.text[start:end], text, "the article",
+                                                         "the quote")
             hints.append(f'did you mean "{written}" ({seed.path}:{line})?')
     hint = "; ".join(part for part in hints if part) or "copy the words exactly from the article"
     return Problem(quote.where, message, hint)
@@ -201,12 +203,14 @@ def _seed_words(seed: Seed, folded: Normalised, start: int, end: int) -> str:
     return " ".join(seed.text[folded.start_in_seed(start) : folded.end_in_seed(end)].split())
 
 
-def _suspect_characters(quote: str, article: str) -> str:
-    for char in dict.fromkeys(quote):
-        if char not in article and (char in SUSPECT or not char.isprintable()):
+def _suspect_characters(text: str, other: str, holder: str = "the quote",
+                        lacking: str = "the article") -> str:
+    """Names an invisible or look-alike character of text that other lacks: the likely culprit."""
+    for char in dict.fromkeys(text):
+        if char not in other and (char in SUSPECT or not char.isprintable()):
             kind = SUSPECT.get(char, "an invisible character")
             name = unicodedata.name(char, f"U+{ord(char):04X}")
-            return f"the quote has {kind}, U+{ord(char):04X} {name}, which the article does not"
+            return f"{holder} has {kind}, U+{ord(char):04X} {name}, which {lacking} does not"
     return ""
 
 

@@ -6,13 +6,14 @@ Pure: takes text, returns Annotation / ContextEntry values and Problems.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
-from .frontmatter import FieldReader, split_document, unknown_fields
+from .frontmatter import FieldReader, is_web_address, split_document, unknown_fields
+from .markdown import raw_html
 from .model import Annotation, ContextEntry, ContextRef, Location, Note, Problem, Quote
 from .quickmarkdown import CONTEXT_REF
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # line breaks, NUL: never in a tag
 RESERVED_SLUGS = frozenset({"context", "tags", "page", "assets"})
 ANNOTATION_FIELDS = ("seed", "title", "summary", "tags", "annotator", "date", "draft", "slug",
                      "source_url")
@@ -31,10 +32,14 @@ def parse_annotation(path: str, text: str) -> tuple[Annotation | None, list[Prob
     fields = FieldReader(path, document.fields)
     stem = path.rsplit("/", 1)[-1].removesuffix(".md")
     slug = fields.string("slug") or stem
-    slug_where = document.fields["slug"].where if "slug" in document.fields else Location(path)
-    problems += _check_slug(slug, slug_where, "slug" in document.fields)
+    given = document.fields.get("slug")
+    if given is None:
+        problems += _check_slug(slug, Location(path), False)
+    else:  # checked as written: stripping must not make 'abc\n' legal
+        problems += _check_slug(given.value if isinstance(given.value, str) and given.value else slug,
+                                given.where, True)
     source_url = fields.string("source_url")
-    if source_url and urlsplit(source_url).scheme.lower() not in ("http", "https"):
+    if source_url and not is_web_address(source_url):
         problems.append(Problem(document.fields["source_url"].where,
                                 f"source_url must be an http(s) URL, not {source_url!r}",
                                 "write the article's address, starting with https://"))
@@ -56,7 +61,7 @@ def parse_annotation(path: str, text: str) -> tuple[Annotation | None, list[Prob
         preface_refs=find_context_refs(path, preface[1], preface[0]),
         notes=tuple(notes),
     )
-    problems += fields.problems + note_problems
+    problems += fields.problems + note_problems + raw_html_warnings(path, preface[1], preface[0])
     problems += unknown_fields(document.fields, ANNOTATION_FIELDS)
     return annotation, problems
 
@@ -77,6 +82,7 @@ def parse_context_entry(path: str, text: str) -> tuple[ContextEntry | None, list
         refs=find_context_refs(path, document.body, document.body_line),
     )
     problems += fields.problems + unknown_fields(document.fields, CONTEXT_FIELDS)
+    problems += raw_html_warnings(path, document.body, document.body_line)
     return entry, problems
 
 
@@ -95,9 +101,10 @@ def _clean_tags(fields: FieldReader, problems: list[Problem]) -> tuple[str, ...]
     tags = []
     for tag in fields.string_list("tags"):
         name = " ".join(tag.split())
-        if not name or ".." in name or any(char in name for char in "/\\\x00"):
+        if not name or ".." in name or any(char in name for char in "/\\") or CONTROL.search(tag):
             problems.append(Problem(fields.fields["tags"].where, f"illegal tag {tag!r}",
-                                    "a tag is a word or short phrase without '/', '\\' or '..'"))
+                                    "a tag is a word or short phrase on one line, without '/', '\\' "
+                                    "or '..'"))
         else:
             tags.append(name)
     return tuple(tags)
@@ -137,6 +144,7 @@ def _parse_notes(path: str, sections: list[tuple[int, str]]) -> tuple[list[Note]
         assert quote is not None
         refs = find_context_refs(path, body, line + 1)
         notes.append(Note(quote, body.strip(), Location(path, line, 1), refs))
+        problems += raw_html_warnings(path, body, line + 1)
     return notes, problems
 
 
@@ -168,6 +176,19 @@ def parse_quote(path: str, line: int, heading: str) -> tuple[Quote | None, Probl
         return None, Problem(where, "the brackets of this quote hold no words",
                              "put the words to highlight inside the brackets")
     return Quote(text, start, end, occurrence, where), None
+
+
+def raw_html_warnings(path: str, text: str, first_line: int) -> list[Problem]:
+    """One warning for each line of Markdown that holds raw HTML: pages show it as text."""
+    lines = re.split(r"\r\n?|\n", text)  # as markdown-it counts lines
+    warnings = {}
+    for index, markup in raw_html(text):
+        column = max(lines[index].find(markup), 0) + 1
+        where = Location(path, first_line + index, column)
+        warnings.setdefault(index, Problem(where, f"raw HTML {markup[:40]!r} is shown as text, not as markup",
+                                           "write Markdown instead: *emphasis*, [text](https://...)",
+                                           "warning"))
+    return list(warnings.values())
 
 
 def find_context_refs(path: str, text: str, first_line: int) -> tuple[ContextRef, ...]:

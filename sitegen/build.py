@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from .anchoring import anchor_notes, slugify
-from .annotations import RESERVED_SLUGS, parse_annotation, parse_context_entry
+from .annotations import RESERVED_SLUGS, SLUG, parse_annotation, parse_context_entry
 from .config import parse_config
 from .memo import NO_MEMO, Memo, Same
 from .model import Anchor, Annotation, Article, Config, ContextEntry, Location, Problem, Seed, Site
@@ -48,28 +48,66 @@ class Sources:
     config: dict[str, bytes] = field(default_factory=dict)
 
 
-def read_sources(root: Path) -> dict[str, bytes]:
-    """Every file under the site's source folders, by path relative to root with '/'."""
+def read_sources(root: Path, problems: list[Problem] | None = None) -> dict[str, bytes]:
+    """Every file under the site's source folders, by path relative to root with '/'.
+
+    A link that leads outside root is never read, and an unreadable file is left out: each goes
+    to problems as an error instead."""
+    refused = [] if problems is None else problems
     files = {}
     for name in CONFIG_FILES:
-        if (root / name).is_file():
-            files[name] = (root / name).read_bytes()
+        if (root / name).is_file() and (data := _read(root, root / name, refused)) is not None:
+            files[name] = data
     for folder in SOURCE_FOLDERS:
-        files.update(read_folder(root, root / folder))
+        files.update(read_folder(root, root / folder, refused))
     return files
 
 
-def read_folder(root: Path, folder: Path) -> dict[str, bytes]:
-    """Every file below folder (hidden files and editor backups left out), keyed from root."""
-    files = {}
+def read_folder(root: Path, folder: Path, problems: list[Problem] | None = None) -> dict[str, bytes]:
+    """Every file below folder (hidden files and editor backups left out), keyed from root.
+
+    Links to folders are not followed; links out of root are refused (see read_sources)."""
+    refused = [] if problems is None else problems
+    files: dict[str, bytes] = {}
+    if not inside_root(root, folder, refused):
+        return files
     for directory, subdirectories, names in os.walk(folder):
         subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        for name in subdirectories:
+            inside_root(root, Path(directory, name), refused)
         for name in sorted(names):
             if name.startswith(".") or name.endswith("~"):
                 continue
             path = Path(directory, name)
-            files[path.relative_to(root).as_posix()] = path.read_bytes()
+            if (data := _read(root, path, refused)) is not None:
+                files[path.relative_to(root).as_posix()] = data
     return files
+
+
+def _read(root: Path, path: Path, problems: list[Problem]) -> bytes | None:
+    """The file's bytes, or None with an error in problems: a link out of root, or unreadable."""
+    if not inside_root(root, path, problems):
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        problems.append(Problem(Location(path.relative_to(root).as_posix()),
+                                f"cannot read the file: {error.strerror}",
+                                "check that you may read it, or move it out of the site's folders"))
+        return None
+
+
+def inside_root(root: Path, path: Path, problems: list[Problem]) -> bool:
+    """False, with an error in problems, when path is a link that leads outside root."""
+    if not path.is_symlink():
+        return True
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    if real == real_root or real.startswith(real_root + os.sep):
+        return True
+    problems.append(Problem(Location(path.relative_to(root).as_posix()),
+                            f"refusing to read a link to {real}, outside the site's folder",
+                            "copy the file into the site's folder instead of linking to it"))
+    return False
 
 
 def sort_sources(files: Mapping[str, bytes]) -> Sources:
@@ -332,5 +370,6 @@ def _check_context_refs(annotations: list[Annotation], contexts: dict[str, Conte
             continue
         close = difflib.get_close_matches(ref.slug, list(contexts), n=1)
         hint = (f"did you mean [[{close[0]}]]?" if close else
-                f"write content/context/{ref.slug}.md, or cite an existing entry")
+                f"write content/context/{ref.slug}.md, or cite an existing entry" if SLUG.fullmatch(ref.slug)
+                else "cite an entry by the name of its file in content/context/, e.g. [[hainan-2001]]")
         problems.append(Problem(ref.where, f"unknown context entry [[{ref.slug}]]", hint))

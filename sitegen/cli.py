@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 the site's content has errors, 2 the command was used wrongl
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import time
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from .build import Options, build_from_files, read_sources
 from .config import DOMAIN
 from .links import check_links
 from .model import Problem
-from .output import StagedOutput, UnsafePathError, write_site
+from .output import OutputError, StagedOutput, UnsafePathError, write_site
 from .parallel import default_jobs
 from .scaffold import new_annotation
 
@@ -54,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, help="output folder (default: ROOT/public)")
     build.add_argument("--base-url", help="the address the site is published at")
     build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    build.add_argument("--force", action="store_true",
+                       help="replace the output folder even if it holds files sitegen did not write")
     build.set_defaults(run=run_build)
 
     check = verbs.add_parser("check", help="run every check of build, write nothing")
@@ -114,14 +117,22 @@ def run_build(arguments: argparse.Namespace) -> int:
     out = _output_folder(root, arguments.out)
     options = Options(arguments.base_url, arguments.drafts, arguments.jobs)
     try:
-        with StagedOutput(out) as staged:
-            site, problems = build_from_files(read_sources(root), options, staged.write)
+        with StagedOutput(out, arguments.force) as staged:
+            problems: list[Problem] = []
+            site, build_problems = build_from_files(read_sources(root, problems), options, staged.write)
+            problems += build_problems
             report(problems)
-            if site is None:
+            if site is None or _has_errors(problems):
                 return CONTENT_ERROR
             staged.commit()
-    except (UnsafePathError, OSError) as error:
+    except OutputError as error:
+        print(f"sitegen: error: {error.message}\n  hint: {error.hint}", file=sys.stderr)
+        return CONTENT_ERROR
+    except UnsafePathError as error:
         print(f"sitegen: error: {error}", file=sys.stderr)
+        return CONTENT_ERROR
+    except OSError as error:
+        print(output_failure(error, out), file=sys.stderr)
         return CONTENT_ERROR
     if not arguments.quiet:
         seconds = time.perf_counter() - started
@@ -133,9 +144,12 @@ def run_build(arguments: argparse.Namespace) -> int:
 
 def run_check(arguments: argparse.Namespace) -> int:
     root = _site_root(arguments.root)
-    site, problems = build_from_files(read_sources(root), Options(None, arguments.drafts, arguments.jobs))
+    problems: list[Problem] = []
+    site, build_problems = build_from_files(read_sources(root, problems),
+                                            Options(None, arguments.drafts, arguments.jobs))
+    problems += build_problems
     report(problems)
-    if site is None:
+    if site is None or _has_errors(problems):
         return CONTENT_ERROR
     checked = (f"{_count(site.articles, 'article')}, {_count(site.notes, 'note')}, "
                f"{_count(site.contexts, 'context entry', 'context entries')}")
@@ -168,7 +182,7 @@ def run_deploy(arguments: argparse.Namespace) -> int:
             print(link.line(), file=sys.stderr)
         print(f"sitegen: error: {failure.message}\n  hint: {failure.hint}", file=sys.stderr)
         return CONTENT_ERROR
-    except (DeployError, UnsafePathError, OSError) as error:
+    except (DeployError, OutputError, UnsafePathError, OSError) as error:
         hint = getattr(error, "hint", "")
         print(f"sitegen: error: {getattr(error, 'message', error)}" + (f"\n  hint: {hint}" if hint else ""),
               file=sys.stderr)
@@ -224,6 +238,35 @@ def report(problems: list[Problem]) -> None:
     errors = sum(problem.severity == "error" for problem in problems)
     if errors:
         print(f"{_count(errors, 'error')}: nothing was written", file=sys.stderr)
+
+
+def _has_errors(problems: list[Problem]) -> bool:
+    return any(problem.severity == "error" for problem in problems)
+
+
+OUTPUT_HINTS = {
+    errno.ENOSPC: "free some disk space, then build again",
+    errno.EDQUOT: "free some disk space, then build again",
+    errno.EROFS: "the disk is read-only: choose a writable folder with --out",
+    errno.EACCES: "check the permissions of the output folder and the folder that holds it, or "
+                  "choose another with --out",
+    errno.EPERM: "check the permissions of the output folder and the folder that holds it, or "
+                 "choose another with --out",
+    errno.EXDEV: "the output folder is a mount point or on another disk than the folder that holds "
+                 "it, so it cannot be swapped in whole: build into a folder inside it with --out",
+    errno.EBUSY: "the output folder is a mount point or in use, so it cannot be swapped in whole: "
+                 "build into a folder inside it with --out",
+}
+
+
+def output_failure(error: OSError, out: Path) -> str:
+    """Why the site could not be written, for the user: the previous output is untouched."""
+    reason = error.strerror or str(error)
+    if error.filename and Path(error.filename) != out:
+        reason += f" ({_shown(Path(error.filename))})"
+    text = f"sitegen: error: cannot write the site to {_shown(out)}: {reason}; the previous site is untouched"
+    hint = OUTPUT_HINTS.get(error.errno or 0)
+    return f"{text}\n  hint: {hint}" if hint else text
 
 
 def _site_root(root: Path) -> Path:

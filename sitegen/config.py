@@ -10,10 +10,10 @@ import re
 import tomllib
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
-from .frontmatter import toml_error
+from .frontmatter import is_web_address, toml_error
 from .model import Config, Location, Problem
+from .seeds import NOT_TEXT
 
 KEYS = ("title", "base_url", "description", "language", "author", "cname")
 DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.IGNORECASE)
@@ -53,14 +53,17 @@ def _finish(default: Config, data: dict[str, Any], path: str, text: str,
         elif not isinstance(value, str):
             problems.append(Problem(where, f"config key '{key}' must be a string",
                                     f'write {key} = "..."'))
+        elif found := NOT_TEXT.search(value):
+            problems.append(Problem(where, f"config key '{key}' holds U+{ord(found[0]):04X}, which a "
+                                    "web page cannot hold",
+                                    "delete that character, or the escape that writes it"))
         else:
             values[key] = value.strip()
     if base_url is not None:
         values["base_url"] = base_url
     url = values.get("base_url", "")
     if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not is_web_address(url):
             where = _key_location(path, text, "base_url") if base_url is None else Location("--base-url")
             problems.append(Problem(where, f"base_url must be an absolute http(s) URL, not {url!r}",
                                     'write base_url = "https://user.github.io/repo/"'))

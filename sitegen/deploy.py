@@ -131,12 +131,23 @@ def committed_sources(git: Git, root: Path) -> dict[str, bytes]:
     paths = [] if prefix == "." else [prefix]
     archive = git.run("archive", "--format=tar", "HEAD", "--", *paths).stdout
     with tempfile.TemporaryDirectory(prefix="sitegen-deploy-") as folder:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
-                tar.extractall(folder, filter="data")
-            else:
-                tar.extractall(folder)
-        return read_sources(Path(folder, prefix))
+        try:
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+                    tar.extractall(folder, filter="data")
+                else:
+                    tar.extractall(folder)
+        except (tarfile.TarError, OSError) as error:
+            raise DeployError(f"cannot read the committed site: {error}",
+                              "a committed symbolic link may point out of the site: commit the "
+                              "file itself instead") from None
+        problems: list[Problem] = []
+        files = read_sources(Path(folder, prefix), problems)
+    errors = [str(problem) for problem in problems if problem.severity == "error"]
+    if errors:
+        raise DeployError("cannot read the committed site:\n" + "\n".join(errors),
+                          "fix the files named, commit, and deploy again")
+    return files
 
 
 def build_committed(git: Git, request: Request, files: dict[str, bytes], parent: str | None) -> Built:
@@ -188,9 +199,10 @@ def choose_parent(git: Git, local: str | None, remote: str | None) -> str | None
     return local or remote
 
 
-def write_tree(git: Git, out: Path, files: Mapping[str, bytes]) -> str:
-    """A tree of exactly these files, byte for byte (no filters), made in a temporary index."""
-    paths = sorted(files)
+def write_tree(git: Git, out: Path) -> str:
+    """A tree of exactly the files in out, byte for byte (no filters), made in a temporary index."""
+    paths = sorted(path.relative_to(out).as_posix() for path in out.rglob("*")
+                   if path.is_file() and not path.is_symlink())
     names = "".join(f"{out / path}\n" for path in paths).encode()
     hashes = git.text("hash-object", "-w", "--no-filters", "--stdin-paths", stdin=names).split()
     entries = "".join(f"100644 {sha}\t{path}\n" for sha, path in zip(hashes, paths, strict=True))
@@ -261,7 +273,7 @@ def deploy(request: Request, out: Path, write: Callable[[dict[str, bytes]], None
     files = built.site.files
     refuse_preview_output(files)
     write(files)
-    tree = write_tree(git, out, files)
+    tree = write_tree(git, out)  # public/ as written: the tree is exactly the folder
     if parent and git.text("rev-parse", f"{parent}^{{tree}}") == tree:
         tip, new_commit = parent, False  # the same site as the last deploy: no empty commit
     else:

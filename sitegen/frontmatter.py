@@ -11,14 +11,17 @@ import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from .model import Location, Problem
+from .seeds import NOT_TEXT
 
 QUOTE_HINT = "quote the value"
 # libyaml's parser when PyYAML was built with it (PyPI wheels are): the same YAML, ten times faster.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+TOML_KEY = re.compile(r"\s*[\"']?([A-Za-z0-9_-]+)[\"']?\s*=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +63,21 @@ def split_document(path: str, text: str) -> tuple[Document | None, list[Problem]
     return Document(fields, body, index + 2), problems
 
 
+def _mark_location(path: str, source: str, mark: yaml.Mark) -> Location:
+    """Where a YAML mark is, in lines of the file: YAML also breaks lines at \r, U+0085, U+2028
+    and U+2029, which are not line breaks to an editor. The front matter starts on line 2."""
+    index = min(mark.index, len(source))
+    line_start = source.rfind("\n", 0, index) + 1
+    return Location(path, source.count("\n", 0, index) + 2, index - line_start + 1)
+
+
 def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field] | None, list[Problem]]:
     loader = LOADER(source)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = Location(path, mark.line + 2, mark.column + 1) if mark else Location(path, 2, 1)
+        where = _mark_location(path, source, mark) if mark else Location(path, 2, 1)
         reason = getattr(error, "problem", None) or str(error)
         return None, [Problem(where, f"malformed YAML front matter: {reason}",
                             "check the indentation and quote values that contain ':' or '#'")]
@@ -79,7 +90,7 @@ def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field] | None, list[P
     fields: dict[str, Field] = {}
     problems = []
     for key_node, value_node in node.value:
-        where = Location(path, key_node.start_mark.line + 2, key_node.start_mark.column + 1)
+        where = _mark_location(path, source, key_node.start_mark)
         key = key_node.value
         if key in fields:
             problems.append(Problem(where, f"duplicate field '{key}' (first set on line "
@@ -96,20 +107,36 @@ def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field] | None, list[P
 
 
 def _parse_toml(path: str, source: str) -> tuple[dict[str, Field] | None, list[Problem]]:
+    lines = source.split("\n")
+    keys = [(found[1], number) for number, text in enumerate(lines, start=2)
+            if (found := TOML_KEY.match(text))]
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as error:
+        duplicate = _duplicate_key(path, keys)
+        if duplicate:  # tomllib only says "Cannot overwrite a value", often with no line
+            return None, [duplicate]
         reason, line, column = toml_error(error)
         where = Location(path, line + 1, column) if line else Location(path, 2, 1)
-        return None, [Problem(where, f"malformed TOML front matter: {reason}",
-                            "strings need quotes in TOML: title = \"...\"")]
-    lines = source.split("\n")
+        key = next((key for key, number in keys if number == where.line), None)
+        return None, [Problem(where, f"malformed TOML front matter: {reason}"
+                              + (f" in field '{key}'" if key else ""),
+                              f'{QUOTE_HINT}; strings need quotes in TOML: title = "..."')]
     fields = {}
     for key, value in data.items():
-        line = next((number for number, text in enumerate(lines, start=2)
-                     if re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", text)), 2)
+        line = next((number for name, number in keys if name == key), 2)
         fields[key] = Field(value, Location(path, line, 1))
     return fields, []
+
+
+def _duplicate_key(path: str, keys: list[tuple[str, int]]) -> Problem | None:
+    first: dict[str, int] = {}
+    for key, line in keys:
+        if key in first:
+            return Problem(Location(path, line, 1), f"duplicate field '{key}' (first set on line "
+                           f"{first[key]})", "keep one of them")
+        first[key] = line
+    return None
 
 
 def toml_error(error: tomllib.TOMLDecodeError) -> tuple[str, int, int]:
@@ -118,6 +145,15 @@ def toml_error(error: tomllib.TOMLDecodeError) -> tuple[str, int, int]:
     if not found:
         return str(error), 0, 0
     return str(error)[: found.start()], int(found[1]), int(found[2])
+
+
+def is_web_address(url: str) -> bool:
+    """An absolute http(s) URL with a host (urlsplit raises on a stray '[' in the host)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def unknown_fields(fields: dict[str, Field], known: tuple[str, ...]) -> list[Problem]:
@@ -170,7 +206,15 @@ class FieldReader:
             return ""
         if required and not field.value.strip():
             self._fail(key, f"field '{key}' is empty", f"give '{key}' a value")
-        return field.value.strip()
+        return field.value.strip() if self._is_text(key, field.value) else ""
+
+    def _is_text(self, key: str, value: str) -> bool:
+        """False, with a problem, for a value a page cannot hold (written as an escape: "\\u0001")."""
+        found = NOT_TEXT.search(value)
+        if found:
+            self._fail(key, f"field '{key}' holds U+{ord(found[0]):04X}, which a web page cannot hold",
+                       "delete that character, or the escape that writes it")
+        return not found
 
     def string_list(self, key: str) -> tuple[str, ...]:
         field = self.fields.get(key)
@@ -189,7 +233,8 @@ class FieldReader:
                 self._fail(key, f"field '{key}' holds {type_name(item)} ({_yaml_spelling(item)}), "
                            "not a string")
                 continue
-            items.append(item)
+            if self._is_text(key, item):
+                items.append(item)
         return tuple(items)
 
     def date(self, key: str) -> dt.date | None:

@@ -101,6 +101,32 @@ def renderer() -> MarkdownIt:
     return md
 
 
+@lru_cache(maxsize=1)
+def _html_finder() -> MarkdownIt:
+    """The renderer's grammar with raw HTML on: only to find where an author wrote some."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("js-default", {"html": True}).enable(["table", "strikethrough"])
+
+
+def raw_html(text: str) -> list[tuple[int, str]]:
+    """Each piece of raw HTML in text (which pages show as text), as (0-based line, the HTML)."""
+    if "<" not in text:
+        return []
+    found = []
+    for token in _html_finder().parse(text):
+        if token.type == "html_block" and token.map:
+            found.append((token.map[0], token.content.strip().split("\n", 1)[0]))
+        elif token.type == "inline" and token.map and token.children:
+            line = token.map[0]
+            for child in token.children:
+                if child.type in ("softbreak", "hardbreak"):
+                    line += 1
+                elif child.type == "html_inline":
+                    found.append((line, child.content))
+    return found
+
+
 def render_markdown(text: str, links: ContextLinks | None = None) -> str:
     if not text.strip():
         return ""

@@ -15,10 +15,25 @@ from pathlib import Path, PurePosixPath
 
 DIRECTORY_MODE = 0o755
 FILE_MODE = 0o644
+# Written into every output folder: a folder that holds it is sitegen's to replace whole.
+MARKER = ".sitegen"
+MARKER_TEXT = b"sitegen writes this folder and replaces all of it on each build: put your files in static/\n"
+# What builds from before the marker wrote at the top of the folder (besides the new build's names).
+BUILD_NAMES = frozenset({"index.html", "404.html", "feed.xml", "sitemap.xml", ".nojekyll", "assets",
+                         "context", "tags", "page"})
 
 
 class UnsafePathError(ValueError):
     """An output path that would land outside the output folder."""
+
+
+class OutputError(Exception):
+    """A reason not to replace the output folder, for the user: a message and a hint."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
 
 
 def check_output_path(path: str) -> PurePosixPath:
@@ -37,13 +52,14 @@ class StagedOutput:
     Pages can be written as soon as they are rendered, so a large site is never held in memory.
     """
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, force: bool = False) -> None:
         self.out = out.absolute()
+        self.force = force  # replace the folder even if it holds files sitegen did not write
         self.staging: Path | None = None
         self.made = {""}
         mask = os.umask(0)
         os.umask(mask)
-        self.exact_modes = mask & 0o022 == mask  # the usual umask: 0644 files and 0755 folders
+        self.exact_modes = mask & 0o022 == mask  # the usual umasks (022, 002): 0644 and 0755 as asked
 
     def __enter__(self) -> StagedOutput:
         self._start()  # before any worker forks: they all write into this one folder
@@ -78,21 +94,50 @@ class StagedOutput:
                         os.chmod(os.path.join(base, partial), DIRECTORY_MODE)
                     self.made.add(partial)
         target = os.path.join(base, path)
-        with open(target, "xb") as file:  # "x": a path written twice is a bug, never an overwrite
+        # O_EXCL: a path written twice is a bug, never an overwrite
+        with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as file:
             file.write(data)
         if not self.exact_modes:
             os.chmod(target, FILE_MODE)
 
     def commit(self) -> None:
         staging = Path(self._start())
+        foreign = [] if self.force else foreign_entries(self.out, staging)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise OutputError(f"not replacing {self.out}: it holds files sitegen did not write ({shown})",
+                              "move them elsewhere (files in static/ are copied into every build), or "
+                              "build with --force to replace the folder and delete them")
+        self.write(MARKER, MARKER_TEXT)
         _swap(staging, self.out)
         self.staging = None
 
 
-def write_site(files: Mapping[str, bytes], out: Path) -> None:
+def foreign_entries(out: Path, staging: Path) -> list[str]:
+    """What of an existing output folder a build may not delete: nothing if it is marked as ours.
+
+    A folder built before the marker existed is ours when it has a build's index.html and
+    .nojekyll and nothing else but names the new build writes, names every build wrote, and
+    pages of older builds (folders with an index.html): never a hidden folder such as .git.
+    """
+    if not out.is_dir() or out.is_symlink() or (out / MARKER).is_file():
+        return []
+    entries = sorted(os.listdir(out))
+    if not ((out / "index.html").is_file() and (out / ".nojekyll").is_file()):
+        return entries
+    written = set(os.listdir(staging)) | BUILD_NAMES
+    return [name for name in entries if name not in written and not _old_page(out / name)]
+
+
+def _old_page(path: Path) -> bool:
+    return (not path.name.startswith(".") and path.is_dir() and not path.is_symlink()
+            and (path / "index.html").is_file())
+
+
+def write_site(files: Mapping[str, bytes], out: Path, force: bool = False) -> None:
     for path in files:
         check_output_path(path)
-    with StagedOutput(out) as staged:
+    with StagedOutput(out, force) as staged:
         for path in sorted(files):
             staged.write(path, files[path])
         staged.commit()
@@ -115,13 +160,19 @@ def _swap(staging: Path, out: Path) -> None:
 
 
 def _remove_leftovers(out: Path) -> None:
-    """Temporary folders of builds that crashed; a running build's own folder is left alone."""
-    for leftover in out.parent.glob(f".{out.name}.*-*-*"):
+    """Temporary folders of builds that crashed; a running build's own folders are left alone.
+
+    A build that died between its two renames left no output folder, only the old one set
+    aside: that goes back in place."""
+    for leftover in sorted(out.parent.glob(f".{out.name}.*-*-*")):
         kind, _, rest = leftover.name.removeprefix(f".{out.name}.").partition("-")
         pid = rest.split("-", 1)[0]
         if kind not in ("new", "old") or not pid.isdigit():
             continue
-        if kind == "new" and int(pid) != os.getpid() and _alive(int(pid)):
+        if int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        if kind == "old" and not os.path.lexists(out):
+            os.rename(leftover, out)
             continue
         shutil.rmtree(leftover, ignore_errors=True)
 

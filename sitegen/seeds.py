@@ -7,17 +7,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from .model import Block, Location, Problem, Seed
 
 DATE_TOKEN = re.compile(r"date[ \t]+(\d{4})-(\d{2})-(\d{2})(?=\s|$)")
 BLANK_LINES = re.compile(r"\n[ \t\f\v]*\n\s*")
 SUBHEADING_MAX = 100
+# What HTML forbids in a page (controls but whitespace, noncharacters): a page holding one does
+# not parse cleanly, so it is reported where it is written. Word pastes U+000B for a line break.
+NONCHARACTERS = "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000))
+NOT_TEXT = re.compile(f"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef{NONCHARACTERS}]")
 
 
 def decode_text(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
-    """UTF-8 with an optional BOM, every line ending normalised to \\n."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 1 and b"\x00" in data[:200]):
+    """UTF-8 with an optional BOM, every line ending normalised to \\n, no character a page cannot hold."""
+    sample = data[:200]  # UTF-16 without a BOM has a NUL beside every ASCII letter
+    nuls = len(sample) >= 4 and sample.count(0) >= len(sample) / 3
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or nuls:
         hint = "re-save the file as UTF-8 (it looks like UTF-16)"
         return None, [Problem(Location(path, 1, 1), "file is UTF-16, not UTF-8", hint)]
     if data.startswith(b"\xef\xbb\xbf"):
@@ -33,7 +40,15 @@ def decode_text(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
         byte = data[offset : offset + 1].hex()
         message = f"invalid UTF-8 byte 0x{byte} at byte offset {offset}"
         return None, [Problem(Location(path, line, column), message, "re-save the file as UTF-8")]
-    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    found = NOT_TEXT.search(text)
+    if found:
+        code = ord(found[0])
+        name = unicodedata.name(found[0], "a control character" if code < 0xA0 else "a noncharacter")
+        message = f"U+{code:04X} ({name}) is not text: a web page cannot hold it"
+        return None, [Problem(_location(path, text, found.start()), message,
+                              "delete it (copying from a word processor or a PDF can leave such characters)")]
+    return text, []
 
 
 def slug_from_name(name: str) -> str:

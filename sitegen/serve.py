@@ -31,6 +31,7 @@ from .build import (
     SOURCE_FOLDERS,
     Options,
     build_from_files,
+    inside_root,
     read_folder,
     read_sources,
     site_config,
@@ -108,19 +109,24 @@ class LiveSite:
         self.errors: list[dict[str, Any]] = []
         self.changed = threading.Condition()
         self.build_lock = threading.Lock()
+        self.unreadable = False  # the last read refused a file: read everything again next time
 
     def rebuild(self, changed: set[str] | None = None) -> bool:
         """Build again (re-reading only `changed` paths when given); True when it succeeded."""
         with self.build_lock:
             started = time.perf_counter()
-            self.sources = (read_sources(self.root) if changed is None or not self.sources
-                            else refresh_sources(self.root, self.sources, changed))
-            site, problems = build_from_files(self.sources, self.options, memo=self.memo)
+            problems: list[Problem] = []
+            self.sources = (read_sources(self.root, problems)
+                            if changed is None or not self.sources or self.unreadable
+                            else refresh_sources(self.root, self.sources, changed, problems))
+            self.unreadable = bool(problems)
+            site, build_problems = build_from_files(self.sources, self.options, memo=self.memo)
+            problems += build_problems
             hits, misses = self.memo.end_build()
             errors = [p for p in problems if p.severity == "error"]
             for problem in sorted(problems, key=lambda problem: problem.order):
                 self.log(str(problem))
-            if site is None:
+            if site is None or errors:
                 self._publish("error", problem_report(self.root, errors))
                 self.log(f"{len(errors)} error{'s' * (len(errors) != 1)}: still serving the last good build")
                 return False
@@ -159,8 +165,10 @@ class LiveSite:
         return {"epoch": self.epoch, "kind": self.kind, "errors": self.errors}
 
 
-def refresh_sources(root: Path, sources: dict[str, bytes], changed: set[str]) -> dict[str, bytes]:
-    """The sources with the changed paths read again; a changed folder is read again whole."""
+def refresh_sources(root: Path, sources: dict[str, bytes], changed: set[str],
+                    problems: list[Problem]) -> dict[str, bytes]:
+    """The sources with the changed paths read again; a changed folder is read again whole.
+    Links out of the site's folder are refused, as read_sources does."""
     refreshed = dict(sources)
     for name in sorted(changed):
         path = Path(name)
@@ -173,8 +181,11 @@ def refresh_sources(root: Path, sources: dict[str, bytes], changed: set[str]) ->
             for key in [key for key in refreshed if key == relative or key.startswith(prefix)]:
                 del refreshed[key]
             if path.is_dir():  # a folder moved or made: read what it holds
-                refreshed.update(read_folder(root, path))
+                refreshed.update(read_folder(root, path, problems))
         elif relative in CONFIG_FILES or relative.split("/", 1)[0] in SOURCE_FOLDERS:
+            if not inside_root(root, path, problems):
+                refreshed.pop(relative, None)
+                continue
             with contextlib.suppress(OSError):
                 refreshed[relative] = path.read_bytes()
     return refreshed
@@ -197,6 +208,12 @@ def allowed_hosts(host: str, port: int) -> set[str]:
     return {f"{name}:{port}" for name in names} | names
 
 
+def allowed_origins(host: str, port: int) -> set[str]:
+    """The origins of the server's own pages (browsers leave out port 80): no other page may ask."""
+    names = {host, "localhost", "127.0.0.1", "[::1]"}
+    return {f"http://{name}" + ("" if port == 80 else f":{port}") for name in names}
+
+
 class Handler(BaseHTTPRequestHandler):
     server: LiveServer
     protocol_version = "HTTP/1.1"
@@ -214,7 +231,14 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Host", "") not in self.server.hosts:
             self._send(HTTPStatus.FORBIDDEN, b"Forbidden: unknown Host header\n", "text/plain", head)
             return
-        path = urlsplit(self.path).path
+        origin = self.headers.get("Origin")  # browsers send it on cross-site requests
+        if origin is not None and origin not in self.server.origins:
+            self._send(HTTPStatus.FORBIDDEN, b"Forbidden: request from another site\n", "text/plain", head)
+            return
+        try:
+            path = urlsplit(self.path).path
+        except ValueError:  # "http://[/x": a host part that is not one
+            path = ""
         if path.startswith(INTERNAL):
             self._internal(path[len(INTERNAL) :], head)
             return
@@ -314,6 +338,7 @@ class LiveServer(ThreadingHTTPServer):
         self.live = live
         self.base_path = base_path
         self.hosts = allowed_hosts(address[0], self.server_address[1])
+        self.origins = allowed_origins(address[0], self.server_address[1])
         self.stopping = threading.Event()
 
     def shutdown(self) -> None:

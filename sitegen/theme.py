@@ -11,10 +11,12 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 
 from .model import Location, Problem
 
 THEME = resources.files("sitegen") / "theme"
+SAFE_HTML = frozenset({"body", "preface", "note.html", "json_ld"})  # rendered and escaped by sitegen
 
 
 def _default_templates() -> dict[str, str]:
@@ -33,6 +35,20 @@ class TemplateRenderError(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
+
+
+def _dotted(node: nodes.Node) -> str:
+    """`note.html` for the expression note.html; '' for anything but names and attributes."""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        inner = _dotted(node.node)
+        return f"{inner}.{node.attr}" if inner else ""
+    return ""
+
+
+def _is_true(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Const) and node.value is True
 
 
 def human_date(date: dt.date | None) -> str:
@@ -57,7 +73,8 @@ class Theme:
         self.environment.filters["human_date"] = human_date
 
     def check(self) -> list[Problem]:
-        """Compile every template now, so a syntax error is reported with its file and line."""
+        """Compile every template now, so a syntax error is reported with its file and line;
+        warn where a site's own template turns escaping off for anything but sitegen's HTML."""
         problems = []
         for name in self.names:
             try:
@@ -66,7 +83,23 @@ class Theme:
                 where = self._where(name, error.lineno)
                 problems.append(Problem(where, f"template syntax error: {error.message}",
                                         "fix the template, or delete it to use the default"))
+                continue
+            if name in self.overrides:
+                problems += self._unescaped(name)
         return problems
+
+    def _unescaped(self, name: str) -> list[Problem]:
+        tree = self.environment.parse(self.overrides[name])
+        found = [(node.lineno, f"|safe turns escaping off for {_dotted(node.node) or 'this value'}")
+                 for node in tree.find_all(nodes.Filter)
+                 if node.name == "safe" and _dotted(node.node) not in SAFE_HTML]
+        found += [(node.lineno, "autoescape false turns escaping off")
+                  for node in tree.find_all(nodes.ScopedEvalContextModifier)
+                  for option in node.options
+                  if option.key == "autoescape" and not _is_true(option.value)]
+        hint = f"remove it: only {', '.join(sorted(SAFE_HTML))} hold HTML that sitegen made safe"
+        return [Problem(self._where(name, line), f"{what}: text holding '<' would become markup", hint,
+                        "warning") for line, what in found]
 
     def render(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
                root: str | None = None) -> str:

@@ -5,11 +5,13 @@ import stat
 
 import pytest
 
-from sitegen.output import StagedOutput, UnsafePathError, check_output_path, write_site
+from sitegen.output import MARKER, StagedOutput, UnsafePathError, check_output_path, write_site
 
 
 def tree(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    """The files in folder but sitegen's marker (see test_hardening for it)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and p.name != MARKER}
 
 
 def test_a_new_build_replaces_the_old_one_and_removed_pages_disappear(tmp_path):
