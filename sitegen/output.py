@@ -1,15 +1,18 @@
 """Write a built site to its output folder, all or nothing.
 
 The only code that writes the site: a new tree is written beside the output folder, then swapped
-in with two renames, so readers and a failed build never see half a site.
+in with one atomic exchange (two renames where the system has none), so readers and a failed
+build never see half a site.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import secrets
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
@@ -149,6 +152,9 @@ def _swap(staging: Path, out: Path) -> None:
         return
     if not out.is_dir() or out.is_symlink():
         raise NotADirectoryError(f"{out} exists and is not a folder: refusing to replace it")
+    if _exchange(staging, out):  # one atomic step: the old site is now in staging
+        shutil.rmtree(staging, ignore_errors=True)
+        return
     retired = out.parent / f".{out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
     os.rename(out, retired)
     try:
@@ -157,6 +163,25 @@ def _swap(staging: Path, out: Path) -> None:
         os.rename(retired, out)
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+RENAME_EXCHANGE = 2  # linux/fs.h
+AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one atomic step (Linux's renameat2 with RENAME_EXCHANGE), so that no
+    moment, and no crash, ever finds the output folder missing. False where it is unavailable:
+    another system, an old kernel or C library, or a file system without it."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return renameat2(AT_FDCWD, os.fsencode(first), AT_FDCWD, os.fsencode(second), RENAME_EXCHANGE) == 0
 
 
 def _remove_leftovers(out: Path) -> None:

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
 
+from sitegen import output
 from sitegen.build import Options, build_from_files
 from sitegen.cli import main
 from sitegen.model import Problem
@@ -376,6 +377,8 @@ CRASH = {  # patches run in a child process that then builds: it dies at the mar
         "    real_write(self, path, data)\n"
         "output.StagedOutput.write = write\n"),
     "between the two renames": (
+        "from sitegen import output\n"
+        "output._exchange = lambda first, second: False  # a system without renameat2\n"
         "real_rename = os.rename\n"
         "def rename(source, target):\n"
         "    if '.public.new-' in str(source): os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -498,6 +501,7 @@ def _fail_making_the_new_folder(monkeypatch):
 
 
 def _fail_moving_public_aside(monkeypatch):
+    monkeypatch.setattr(output, "_exchange", lambda first, second: False)  # the two-rename path
     real = os.rename
 
     def rename(source, target):
@@ -714,3 +718,21 @@ def test_proof_random_seeds_and_annotations_give_a_site_or_problems_and_pages_pa
     for path, page in site.files.items():
         if path.endswith(".html"):
             parse_strictly(page)
+
+
+def test_case_21_a_build_killed_right_after_the_atomic_exchange_leaves_the_whole_new_site(tmp_path):
+    root = write_site(tmp_path / "site", site_files({"content/a.md": annotation('## "Hainan" #1\nOld.')}))
+    assert cli_build(root) == 0
+    (root / "content" / "a.md").write_text(annotation('## "Hainan" #1\nNew.'))
+    script = ("import os, signal, sys\nfrom sitegen import output\nreal = output._exchange\n"
+              "def exchange(first, second):\n"
+              "    assert real(first, second)\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n"
+              "output._exchange = exchange\n"
+              "from sitegen.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    killed = subprocess.run([sys.executable, "-c", script, "build", "--root", str(root), "--jobs", "1"],
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert b"New." in (root / "public" / "a" / "index.html").read_bytes()  # whole, and new
+    assert leftovers(root)  # the old site, swapped out, not yet removed
+    assert cli_build(root) == 0 and not leftovers(root)
