@@ -22,6 +22,7 @@ from .model import Anchor, Annotation, Article, Config, ContextEntry, Location, 
 from .parallel import parallel_map
 from .seeds import decode_text, parse_seed, slug_from_name
 from .site import Sink, build_site
+from .stages import NO_STAGES, Stages
 from .theme import TemplateRenderError, Theme
 
 SOURCE_FOLDERS = ("seeds", "content", "templates", "static")
@@ -130,32 +131,39 @@ def sort_sources(files: Mapping[str, bytes]) -> Sources:
 
 
 def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
-                     sink: Sink | None = None, memo: Memo = NO_MEMO) -> tuple[Site | None, list[Problem]]:
+                     sink: Sink | None = None, memo: Memo = NO_MEMO,
+                     stages: Stages = NO_STAGES) -> tuple[Site | None, list[Problem]]:
     """Every stage runs on every file, so one build reports every problem at once.
 
     Pages go to `sink` as they are rendered when one is given (Site.files is then empty): the
     caller must discard what it received if the result is None. Worker processes call the sink
     too, so it must write where every process sees it (StagedOutput.write does). A Memo kept
-    between builds lets a rebuild reuse every step whose inputs did not change.
+    between builds lets a rebuild reuse every step whose inputs did not change. `stages` collects
+    the time spent in each stage (render includes writing pages to the sink).
     """
-    sources = sort_sources(files)
-    problems: list[Problem] = []
-    config = _read_config(sources, options, problems)
-    theme = _read_theme(sources, problems, memo)
-    seeds = _parse_seeds(sources, problems, memo)
-    seed_names = frozenset(path.rsplit("/", 1)[-1] for path in sources.seeds)
-    names_key = _fingerprint(*sorted(seed_names))
-    all_seeds = memo.get("seeds", tuple(seeds.values()), object) if memo is not NO_MEMO else None
-    annotate = partial(_annotate_once, memo, seeds, seed_names, names_key, all_seeds)
-    annotated = parallel_map(annotate, list(sources.annotations.items()), options.jobs)
-    contexts = {entry.slug: entry for entry in _parse_contexts(sources.contexts, problems, memo)}
-    articles = _assemble(sources, seeds, annotated, options, problems, memo)
-    _check_context_refs([annotation for annotation, _, _ in annotated if annotation], contexts, problems)
+    with stages.time("parse"):
+        sources = sort_sources(files)
+        problems: list[Problem] = []
+        config = _read_config(sources, options, problems)
+        theme = _read_theme(sources, problems, memo)
+        seeds = _parse_seeds(sources, problems, memo)
+        contexts = {entry.slug: entry for entry in _parse_contexts(sources.contexts, problems, memo)}
+    with stages.time("anchor"):
+        seed_names = frozenset(path.rsplit("/", 1)[-1] for path in sources.seeds)
+        names_key = _fingerprint(*sorted(seed_names))
+        all_seeds = memo.get("seeds", tuple(seeds.values()), object) if memo is not NO_MEMO else None
+        annotate = partial(_annotate_once, memo, seeds, seed_names, names_key, all_seeds)
+        annotated = parallel_map(annotate, list(sources.annotations.items()), options.jobs)
+    with stages.time("assemble"):
+        articles = _assemble(sources, seeds, annotated, options, problems, memo)
+        _check_context_refs([annotation for annotation, _, _ in annotated if annotation], contexts,
+                            problems)
     if any(problem.severity == "error" for problem in problems):
         return None, problems
     try:
-        output = build_site(articles, contexts, config, theme, sources.static, options.jobs, sink,
-                            memo)
+        with stages.time("render"):
+            output = build_site(articles, contexts, config, theme, sources.static, options.jobs, sink,
+                                memo)
     except TemplateRenderError as failure:
         return None, [*problems, failure.problem]
     origins = {f"{article.slug}/index.html": article.source for article in articles}

@@ -20,6 +20,7 @@ from .model import Problem
 from .output import OutputError, StagedOutput, UnsafePathError, write_site
 from .parallel import default_jobs
 from .scaffold import new_annotation
+from .stages import Stages
 
 OK, CONTENT_ERROR, USAGE_ERROR = 0, 1, 2
 
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, help="output folder (default: ROOT/public)")
     build.add_argument("--base-url", help="the address the site is published at")
     build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    build.add_argument("--profile", action="store_true",
+                       help="print the time spent in each stage: read, parse, anchor, assemble, render "
+                            "(with writing pages), write (swapping the new site in)")
     build.add_argument("--force", action="store_true",
                        help="replace the output folder even if it holds files sitegen did not write")
     build.set_defaults(run=run_build)
@@ -116,15 +120,19 @@ def run_build(arguments: argparse.Namespace) -> int:
     root = _site_root(arguments.root)
     out = _output_folder(root, arguments.out)
     options = Options(arguments.base_url, arguments.drafts, arguments.jobs)
+    stages = Stages()
     try:
         with StagedOutput(out, arguments.force) as staged:
             problems: list[Problem] = []
-            site, build_problems = build_from_files(read_sources(root, problems), options, staged.write)
+            with stages.time("read"):
+                files = read_sources(root, problems)
+            site, build_problems = build_from_files(files, options, staged.write, stages=stages)
             problems += build_problems
             report(problems)
             if site is None or _has_errors(problems):
                 return CONTENT_ERROR
-            staged.commit()
+            with stages.time("write"):
+                staged.commit()
     except OutputError as error:
         print(f"sitegen: error: {error.message}\n  hint: {error.hint}", file=sys.stderr)
         return CONTENT_ERROR
@@ -139,6 +147,8 @@ def run_build(arguments: argparse.Namespace) -> int:
         print(f"Built {_count(site.articles, 'article')}, {_count(site.notes, 'note')}, "
               f"{_count(site.contexts, 'context entry', 'context entries')} "
               f"into {_shown(out)} in {seconds:.2f} s")
+    if arguments.profile:
+        print(stages.table())
     return OK
 
 

@@ -217,3 +217,17 @@ def test_check_links_reports_each_broken_link_with_its_page_and_source(tmp_path,
     assert 'public/a/index.html: broken link "../maps/index.html" (from content/a.md)' in err
     assert 'public/a/index.html: broken link "#note-9" (from content/a.md)' in err
     assert "2 broken links" in err
+
+
+def test_profile_prints_the_time_of_every_stage_after_the_summary(root, capsys):
+    from sitegen.cli import main
+
+    assert main(["build", "--root", str(root), "--profile"]) == 0
+    out = capsys.readouterr().out
+    summary, table = out.split("Time by stage:\n")
+    assert summary.startswith("Built ")
+    stages = [line.split()[0] for line in table.splitlines()]
+    assert stages == ["read", "parse", "anchor", "assemble", "render", "write", "total"]
+    assert all(line.rstrip().endswith(("%", "ms")) for line in table.splitlines())
+    assert main(["build", "--root", str(root)]) == 0
+    assert "Time by stage" not in capsys.readouterr().out  # only when asked
