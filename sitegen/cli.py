@@ -134,7 +134,7 @@ def run_build(arguments: argparse.Namespace) -> int:
             with stages.time("write"):
                 staged.commit()
     except OutputError as error:
-        print(f"sitegen: error: {error.message}\n  hint: {error.hint}", file=sys.stderr)
+        print(error, file=sys.stderr)
         return CONTENT_ERROR
     except UnsafePathError as error:
         print(f"sitegen: error: {error}", file=sys.stderr)
@@ -190,12 +190,16 @@ def run_deploy(arguments: argparse.Namespace) -> int:
     except VerificationError as failure:
         for link in failure.built.broken:
             print(link.line(), file=sys.stderr)
-        print(f"sitegen: error: {failure.message}\n  hint: {failure.hint}", file=sys.stderr)
+        print(failure, file=sys.stderr)
         return CONTENT_ERROR
-    except (DeployError, OutputError, UnsafePathError, OSError) as error:
-        hint = getattr(error, "hint", "")
-        print(f"sitegen: error: {getattr(error, 'message', error)}" + (f"\n  hint: {hint}" if hint else ""),
-              file=sys.stderr)
+    except (DeployError, OutputError) as error:
+        print(error, file=sys.stderr)
+        return CONTENT_ERROR
+    except UnsafePathError as error:
+        print(f"sitegen: error: {error}", file=sys.stderr)
+        return CONTENT_ERROR
+    except OSError as error:
+        print(output_failure(error, out), file=sys.stderr)
         return CONTENT_ERROR
     where = (f"{arguments.remote}/{arguments.branch}" if arguments.push
              else f"the local branch {arguments.branch}")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .build import Options, build_from_files, read_sources
 from .links import BrokenLink, check_links
-from .model import Problem, Site
+from .model import Problem, Site, UserError
 
 ZERO = "0" * 40
 # Variables that would point git at another repository, work tree or index than the site's.
@@ -34,13 +34,8 @@ FALLBACK_IDENTITY = {"GIT_AUTHOR_NAME": "sitegen", "GIT_AUTHOR_EMAIL": "sitegen@
                      "GIT_COMMITTER_NAME": "sitegen", "GIT_COMMITTER_EMAIL": "sitegen@localhost"}
 
 
-class DeployError(Exception):
-    """A reason to stop, for the user: a message and a hint."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+class DeployError(UserError):
+    """A reason not to deploy."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +88,9 @@ class Git:
 
     def commit_of(self, ref: str) -> str | None:
         done = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
-        return done.stdout.decode().strip() or None if done.returncode == 0 else None
+        if done.returncode != 0:
+            return None
+        return done.stdout.decode().strip() or None
 
 
 def find_repository(root: Path) -> Git:

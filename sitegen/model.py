@@ -46,6 +46,20 @@ class Problem:
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
 
+class UserError(Exception):
+    """A reason to stop that is not in one source file (the output folder, git): what happened
+    and what to do about it, printed as `sitegen: error: MESSAGE` and `  hint: HINT`."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"sitegen: error: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
 @dataclass(frozen=True, slots=True)
 class Block:
     """A paragraph or subheading of an article: text[start:end] in the article's text."""

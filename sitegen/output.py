@@ -16,6 +16,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
+from .model import UserError
+
 DIRECTORY_MODE = 0o755
 FILE_MODE = 0o644
 # Written into every output folder: a folder that holds it is sitegen's to replace whole.
@@ -30,13 +32,8 @@ class UnsafePathError(ValueError):
     """An output path that would land outside the output folder."""
 
 
-class OutputError(Exception):
-    """A reason not to replace the output folder, for the user: a message and a hint."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+class OutputError(UserError):
+    """A reason not to replace the output folder."""
 
 
 def check_output_path(path: str) -> PurePosixPath:

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from .anchoring import selector_context, slugify
 from .markdown import ContextLinks, pygments_css, render_markdown
 from .memo import NO_MEMO, Memo, freeze
-from .model import Article, Config, ContextEntry, Listing
+from .model import Article, Config, ContextEntry, ContextRef, Listing
 from .parallel import parallel_imap
 from .render import RenderedNote, render_notes, render_text
 from .theme import Theme
@@ -154,10 +154,10 @@ def _cites(article: Article, notes: list[RenderedNote]) -> tuple[tuple[str, Cita
     anchors = sorted(article.anchors, key=lambda a: a.number)
     for note, anchor in zip(notes, anchors, strict=True):
         citation = Citation(article.listing, NoteRef(note.number, note.id, note.quote))
-        cites += [(slug, citation) for slug in dict.fromkeys(ref.slug for ref in anchor.note.refs)]
+        cites += [(slug, citation) for slug in _unique_slugs(anchor.note.refs)]
     if article.annotation:
         preface = Citation(article.listing, None)
-        cites += [(slug, preface) for slug in dict.fromkeys(r.slug for r in article.annotation.preface_refs)]
+        cites += [(slug, preface) for slug in _unique_slugs(article.annotation.preface_refs)]
     return tuple(cites)
 
 
@@ -264,6 +264,10 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
         if path not in pages.paths:  # the theme's assets, but never over a page of the site
             pages.add(path, content)
     return pages.files
+
+
+def _unique_slugs(refs: Iterable[ContextRef]) -> list[str]:
+    return list(dict.fromkeys(ref.slug for ref in refs))
 
 
 def _cited_slugs(article: Article) -> list[str]:

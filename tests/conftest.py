@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -17,6 +20,25 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SEED_NAME = "000_86e81f4737b16704.txt"
 SAMPLE_SEED = (REPO / "seeds" / SAMPLE_SEED_NAME).read_bytes()
 CONFIG = b'title = "Test site"\nbase_url = "https://example.org/repo/"\n'
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright; the test is skipped without it, except in CI."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError("CI must install chromium (see .ci/run)")
+        pytest.skip("chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def site_files(extra: dict[str, str | bytes] | None = None) -> dict[str, bytes]:

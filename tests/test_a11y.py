@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import shutil
 import subprocess
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,12 +23,9 @@ from html5lib.html5parser import ParseError
 
 from sitegen.build import Options, build_from_files, read_sources
 from sitegen.output import write_site
+from tools.screenshots import serving
 
-from .conftest import REPO
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from .conftest import REPO, chromium
 
 # axe-core as shipped inside the axe-playwright-python wheel (pinned, so its rules do not change under us).
 AXE_SCRIPT = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
@@ -66,25 +58,6 @@ class Served(NamedTuple):
     url: str
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def serving(folder: Path) -> Iterator[str]:
-    """Serve folder on a free loopback port until the block ends; yields the site's address."""
-    handler = partial(QuietHandler, directory=str(folder))
-    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}/"
-        finally:
-            server.shutdown()
-            thread.join()
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[Served]:
     """The sample site, built for the address it is served at, so every link stays on it."""
@@ -109,15 +82,8 @@ def documents(pages) -> dict[str, lxml.html.HtmlElement]:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            raise RuntimeError("CI must install chromium (see .ci/run)")
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def run_axe(page) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ on wide screens without overlapping, narrower screens open each note in a popove
 reference, and with JavaScript off every note is an endnote linked both ways."""
 
 import itertools
-import os
 from pathlib import Path
 
 import pytest
@@ -11,18 +10,7 @@ import pytest
 from sitegen.build import build_from_files, read_sources
 from sitegen.output import write_site
 
-from .conftest import REPO
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must install chromium (see .ci/run)")
-    pytest.skip("chromium is not installed", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+from .conftest import REPO, chromium
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +24,8 @@ def public(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def open_article(browser, public, width, javascript=True, scheme="light"):

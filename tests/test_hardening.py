@@ -36,9 +36,9 @@ from sitegen.model import Problem
 from sitegen.output import MARKER, StagedOutput
 from sitegen.serve import refresh_sources
 
-from .conftest import REPO, SAMPLE_SEED_NAME, annotation, site_files, write_site
+from .conftest import REPO, SAMPLE_SEED_NAME, annotation, chromium, site_files, write_site
 from .test_errors import snapshot
-from .test_serve import ARGS, CHROMIUM, Server
+from .test_serve import Server
 
 CONFIG = b'title = "Test site"\nbase_url = "https://example.org/repo/"\n'
 
@@ -629,29 +629,20 @@ def test_case_27_a_foreign_host_or_origin_is_refused_and_no_cors_is_ever_sent(se
 
 
 def test_case_28_thirty_tabs_keep_live_reload_working(site_root):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            raise RuntimeError("CI must install chromium (see .ci/run)")
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    server = Server(site_root)
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                context = browser.new_context()
-                tabs = [context.new_page() for _ in range(30)]
-                for tab in tabs:  # one connection per tab would hang the seventh here
-                    tab.goto(server.url + "a/", timeout=10_000)
-                time.sleep(0.5)  # every tab's script has run and joined the shared connection
-                edited = annotation('## "Hainan" #1\nSeen in thirty tabs.')
-                (site_root / "content" / "a.md").write_text(edited)
-                for tab in tabs:
-                    tab.wait_for_selector("text=Seen in thirty tabs.", timeout=10_000)
-            finally:
-                browser.close()
-    finally:
-        server.stop()
+    with chromium() as browser:
+        server = Server(site_root)
+        try:
+            context = browser.new_context()
+            tabs = [context.new_page() for _ in range(30)]
+            for tab in tabs:  # one connection per tab would hang the seventh here
+                tab.goto(server.url + "a/", timeout=10_000)
+            time.sleep(0.5)  # every tab's script has run and joined the shared connection
+            edited = annotation('## "Hainan" #1\nSeen in thirty tabs.')
+            (site_root / "content" / "a.md").write_text(edited)
+            for tab in tabs:
+                tab.wait_for_selector("text=Seen in thirty tabs.", timeout=10_000)
+        finally:
+            server.stop()
 
 
 # --- proof: random inputs never crash the build, and every page parses strictly ------------------

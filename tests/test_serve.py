@@ -19,7 +19,7 @@ import pytest
 from sitegen.serve import Found, inject_live_script, resolve
 from sitegen.watch import Debouncer
 
-from .conftest import REPO, annotation, site_files
+from .conftest import REPO, annotation, chromium, site_files
 from .conftest import write_site as write_files
 
 # --- the path resolver ------------------------------------------------------------------------
@@ -290,22 +290,10 @@ def test_twenty_clients_get_their_pages_while_a_rebuild_runs(site):
 
 # --- in a real browser ------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.fixture
 def page():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            raise RuntimeError("CI must install chromium (see .ci/run)")
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         yield browser.new_page()
-        browser.close()
 
 
 def test_edits_reload_the_page_and_errors_show_over_it_until_fixed(site, page):
