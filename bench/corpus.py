@@ -9,15 +9,18 @@ entries (`content/context/ctx-K.md`).
 
 Everything comes from `random.Random` with fixed seeds and no network access, so the same N gives
 byte-identical files on every machine. Article i depends only on i, so the first 1,000 articles of
-a 10,000-article corpus are the 1,000-article corpus.
+a 10,000-article corpus are the 1,000-article corpus. That also lets the articles be written by
+several processes at once (one per core), in chunks, with the same bytes as one process writes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import random
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 CORPUS_VERSION = 1
@@ -446,8 +449,29 @@ def stamp(n: int) -> str:
 STAMP_FILE = ".corpus-stamp"
 
 
-def make_corpus(root: Path, n: int) -> None:
-    """Write an n-article site into root (created if needed); existing files are overwritten."""
+CHUNK = 1_000  # articles per task when writing in parallel: ~1 s of work, few tasks to schedule
+
+
+def write_articles(root: str, start: int, stop: int) -> None:
+    """Write the seeds and annotation files of articles start..stop-1 (a task of make_corpus)."""
+    seeds, content = Path(root) / "seeds", Path(root) / "content"
+    for index in range(start, stop):
+        name, seed_text, annotation = make_article(index)
+        (seeds / name).write_text(seed_text, encoding="utf-8")
+        (content / f"a{index:05d}.md").write_text(annotation, encoding="utf-8")
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def make_corpus(root: Path, n: int, jobs: int | None = None) -> None:
+    """Write an n-article site into root (created if needed); existing files are overwritten.
+
+    Articles are written by `jobs` processes (default: one per usable core): at ~1.2 ms per article
+    100,000 would take two and a half minutes in one. The stamp is written last, so a corpus whose
+    generation was interrupted is never taken for a complete one.
+    """
     root = Path(root)
     seeds, content = root / "seeds", root / "content"
     (content / "context").mkdir(parents=True, exist_ok=True)
@@ -459,10 +483,15 @@ def make_corpus(root: Path, n: int) -> None:
         encoding="utf-8")
     for number in range(1, CONTEXT_COUNT + 1):
         (content / "context" / f"ctx-{number}.md").write_text(make_context(number), encoding="utf-8")
-    for index in range(n):
-        name, seed_text, annotation = make_article(index)
-        (seeds / name).write_text(seed_text, encoding="utf-8")
-        (content / f"a{index:05d}.md").write_text(annotation, encoding="utf-8")
+    chunks = [(str(root), start, min(start + CHUNK, n)) for start in range(0, n, CHUNK)]
+    jobs = min(jobs or default_jobs(), len(chunks))
+    if jobs <= 1:
+        for chunk in chunks:
+            write_articles(*chunk)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for _ in pool.map(write_articles, *zip(*chunks, strict=True)):
+                pass  # re-raises a worker's exception here
     (root / STAMP_FILE).write_text(stamp(n), encoding="utf-8")
 
 

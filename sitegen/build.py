@@ -20,8 +20,9 @@ from .config import parse_config
 from .memo import NO_MEMO, Memo, Same
 from .model import Anchor, Annotation, Article, Config, ContextEntry, Location, Problem, Seed, Site
 from .parallel import parallel_map
+from .progress import NO_PROGRESS, Progress
 from .seeds import decode_text, parse_seed, slug_from_name
-from .site import Sink, build_site
+from .site import Sink, build_site_reusing
 from .stages import NO_STAGES, Stages
 from .theme import TemplateRenderError, Theme
 
@@ -56,12 +57,19 @@ def read_sources(root: Path, problems: list[Problem] | None = None) -> dict[str,
     to problems as an error instead."""
     refused = [] if problems is None else problems
     files = {}
-    for name in CONFIG_FILES:
-        if (root / name).is_file() and (data := _read(root, root / name, refused)) is not None:
-            files[name] = data
-    for folder in SOURCE_FOLDERS:
-        files.update(read_folder(root, root / folder, refused))
+    for path in source_paths(root, refused):
+        if (data := read_source(root, path, refused)) is not None:
+            files[path] = data
     return files
+
+
+def source_paths(root: Path, problems: list[Problem]) -> list[str]:
+    """The paths read_sources reads, links out of root left out (with an error in problems)."""
+    paths = [name for name in CONFIG_FILES
+             if (root / name).is_file() and inside_root(root, root / name, problems)]
+    for folder in SOURCE_FOLDERS:
+        paths += folder_paths(root, root / folder, problems)
+    return paths
 
 
 def read_folder(root: Path, folder: Path, problems: list[Problem] | None = None) -> dict[str, bytes]:
@@ -70,30 +78,35 @@ def read_folder(root: Path, folder: Path, problems: list[Problem] | None = None)
     Links to folders are not followed; links out of root are refused (see read_sources)."""
     refused = [] if problems is None else problems
     files: dict[str, bytes] = {}
-    if not inside_root(root, folder, refused):
-        return files
+    for path in folder_paths(root, folder, refused):
+        if (data := read_source(root, path, refused)) is not None:
+            files[path] = data
+    return files
+
+
+def folder_paths(root: Path, folder: Path, problems: list[Problem]) -> list[str]:
+    if not inside_root(root, folder, problems):
+        return []
+    paths = []
     for directory, subdirectories, names in os.walk(folder):
         subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
         for name in subdirectories:
-            inside_root(root, Path(directory, name), refused)
+            inside_root(root, Path(directory, name), problems)
         for name in sorted(names):
             if name.startswith(".") or name.endswith("~"):
                 continue
             path = Path(directory, name)
-            if (data := _read(root, path, refused)) is not None:
-                files[path.relative_to(root).as_posix()] = data
-    return files
+            if inside_root(root, path, problems):
+                paths.append(path.relative_to(root).as_posix())
+    return paths
 
 
-def _read(root: Path, path: Path, problems: list[Problem]) -> bytes | None:
-    """The file's bytes, or None with an error in problems: a link out of root, or unreadable."""
-    if not inside_root(root, path, problems):
-        return None
+def read_source(root: Path, path: str, problems: list[Problem]) -> bytes | None:
+    """The file's bytes, or None with an error in problems when it cannot be read."""
     try:
-        return path.read_bytes()
+        return (root / path).read_bytes()
     except OSError as error:
-        problems.append(Problem(Location(path.relative_to(root).as_posix()),
-                                f"cannot read the file: {error.strerror}",
+        problems.append(Problem(Location(path), f"cannot read the file: {error.strerror}",
                                 "check that you may read it, or move it out of the site's folders"))
         return None
 
@@ -132,7 +145,8 @@ def sort_sources(files: Mapping[str, bytes]) -> Sources:
 
 def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
                      sink: Sink | None = None, memo: Memo = NO_MEMO,
-                     stages: Stages = NO_STAGES) -> tuple[Site | None, list[Problem]]:
+                     stages: Stages = NO_STAGES,
+                     progress: Progress = NO_PROGRESS) -> tuple[Site | None, list[Problem]]:
     """Every stage runs on every file, so one build reports every problem at once.
 
     Pages go to `sink` as they are rendered when one is given (Site.files is then empty): the
@@ -162,8 +176,8 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
         return None, problems
     try:
         with stages.time("render"):
-            output = build_site(articles, contexts, config, theme, sources.static, options.jobs, sink,
-                                memo)
+            output = build_site_reusing(articles, contexts, config, theme, sources.static, options.jobs,
+                                        sink, memo, progress=progress).files
     except TemplateRenderError as failure:
         return None, [*problems, failure.problem]
     origins = {f"{article.slug}/index.html": article.source for article in articles}
@@ -196,7 +210,10 @@ def _read_config(sources: Sources, options: Options, problems: list[Problem]) ->
     return config
 
 
-def _read_theme(sources: Sources, problems: list[Problem], memo: Memo) -> Theme:
+def _read_theme(sources: Sources, problems: list[Problem], memo: Memo, check: bool = True,
+                compiled: Path | None = None) -> Theme:
+    """The theme with the site's templates; `check` compiles each now to report its problems.
+    `compiled`: where compiled templates are kept between processes (see Theme)."""
     overrides = {}
     for name, data in sources.templates.items():
         text, decode_problems = decode_text(f"templates/{name}", data)
@@ -205,10 +222,10 @@ def _read_theme(sources: Sources, problems: list[Problem], memo: Memo) -> Theme:
             overrides[name] = text
 
     def compile_theme() -> tuple[Theme, list[Problem]]:
-        theme = Theme(overrides)
-        return theme, theme.check()
+        theme = Theme(overrides, compiled)
+        return theme, theme.check() if check else []
 
-    theme, theme_problems = memo.get("theme", tuple(sorted(overrides.items())), compile_theme)
+    theme, theme_problems = memo.get("theme", (tuple(sorted(overrides.items())), check), compile_theme)
     problems += theme_problems
     return theme
 
@@ -306,8 +323,9 @@ def _assemble(sources: Sources, seeds: dict[str, Seed], annotated: list[Annotate
         if annotation.draft and not options.drafts:
             continue
         seed = seeds[annotation.seed]
-        articles.append(memo.get("assembled", (Same(record), Same(seed)),
-                                 partial(_article, annotation, anchors, seed, sources)))
+        articles.append(memo.get("assembled", (Same(record), Same(seed)), partial(
+            make_article, annotation, anchors, seed, sources.annotations[annotation.path],
+            sources.seeds[seed.path])))
     annotated_seeds = {annotation.seed for annotation, _, _ in annotated if annotation}
     for name, seed in seeds.items():
         if name not in annotated_seeds:
@@ -317,21 +335,22 @@ def _assemble(sources: Sources, seeds: dict[str, Seed], annotated: list[Annotate
                                         "letters or digits to make a page address from",
                                         "rename the file, e.g. 104-harbour.txt"))
                 continue
-            articles.append(memo.get("assembled", Same(seed), partial(_plain_article, slug, seed, sources)))
+            articles.append(memo.get("assembled", Same(seed),
+                                     partial(plain_article, slug, seed, sources.seeds[seed.path])))
     _check_slugs(articles, problems)
     _check_tags(articles, problems)
     return articles
 
 
-def _article(annotation: Annotation, anchors: tuple[Anchor, ...], seed: Seed, sources: Sources) -> Article:
-    fingerprint = _fingerprint(annotation.path, sources.annotations[annotation.path], seed.path,
-                               sources.seeds[seed.path])
+def make_article(annotation: Annotation, anchors: tuple[Anchor, ...], seed: Seed,
+                 annotation_data: bytes, seed_data: bytes) -> Article:
+    fingerprint = _fingerprint(annotation.path, annotation_data, seed.path, seed_data)
     return Article(annotation.slug, seed, annotation.title, annotation.date or seed.date, annotation,
                    anchors, fingerprint)
 
 
-def _plain_article(slug: str, seed: Seed, sources: Sources) -> Article:
-    fingerprint = _fingerprint(seed.path, sources.seeds[seed.path])
+def plain_article(slug: str, seed: Seed, seed_data: bytes) -> Article:
+    fingerprint = _fingerprint(seed.path, seed_data)
     return Article(slug, seed, seed.first_sentence(), seed.date, None, (), fingerprint)
 
 

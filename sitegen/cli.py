@@ -12,13 +12,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, incremental
 from .build import Options, build_from_files, read_sources
 from .config import DOMAIN
 from .links import check_links
 from .model import Problem
 from .output import OutputError, StagedOutput, UnsafePathError, write_site
 from .parallel import default_jobs
+from .progress import NO_PROGRESS, TerminalProgress
 from .scaffold import new_annotation
 from .stages import Stages
 
@@ -61,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
                             "(with writing pages), write (swapping the new site in)")
     build.add_argument("--force", action="store_true",
                        help="replace the output folder even if it holds files sitegen did not write")
+    build.add_argument("--no-cache", dest="cache", action="store_false",
+                       help="build everything from scratch, without reading or writing .sitegen-cache/")
     build.set_defaults(run=run_build)
 
     check = verbs.add_parser("check", help="run every check of build, write nothing")
@@ -121,18 +124,41 @@ def run_build(arguments: argparse.Namespace) -> int:
     out = _output_folder(root, arguments.out)
     options = Options(arguments.base_url, arguments.drafts, arguments.jobs)
     stages = Stages()
+    cached = ""
+    terminal = sys.stdout.isatty() and not arguments.quiet
+    progress = TerminalProgress(sys.stdout) if terminal else NO_PROGRESS
     try:
-        with StagedOutput(out, arguments.force) as staged:
-            problems: list[Problem] = []
-            with stages.time("read"):
-                files = read_sources(root, problems)
-            site, build_problems = build_from_files(files, options, staged.write, stages=stages)
-            problems += build_problems
-            report(problems)
-            if site is None or _has_errors(problems):
+        if arguments.cache and incremental.usable(root):
+            try:
+                result = incremental.build(root, out, options, arguments.force, stages, progress)
+            finally:
+                progress.clear()
+            report(result.problems)
+            if result.site is None or _has_errors(result.problems):
                 return CONTENT_ERROR
-            with stages.time("write"):
-                staged.commit()
+            site = result.site
+            cached = f" ({result.kept:,} cached, {result.rendered:,} rendered)"
+        else:
+            with StagedOutput(out, arguments.force) as staged:
+                problems: list[Problem] = []
+                with stages.time("read"):
+                    files = read_sources(root, problems)
+                try:
+                    built, build_problems = build_from_files(files, options, staged.write,
+                                                             stages=stages, progress=progress)
+                finally:
+                    progress.clear()
+                problems += build_problems
+                report(problems)
+                if built is None or _has_errors(problems):
+                    return CONTENT_ERROR
+                site = built
+                with stages.time("write"):
+                    staged.commit()
+    except incremental.SourceChangedError as error:
+        print(f"sitegen: error: {error} changed while the site was being built\n"
+              "  hint: build again once it is saved", file=sys.stderr)
+        return CONTENT_ERROR
     except OutputError as error:
         print(error, file=sys.stderr)
         return CONTENT_ERROR
@@ -146,7 +172,7 @@ def run_build(arguments: argparse.Namespace) -> int:
         seconds = time.perf_counter() - started
         print(f"Built {_count(site.articles, 'article')}, {_count(site.notes, 'note')}, "
               f"{_count(site.contexts, 'context entry', 'context entries')} "
-              f"into {_shown(out)} in {seconds:.2f} s")
+              f"into {_shown(out)} in {seconds:.2f} s{cached}")
     if arguments.profile:
         print(stages.table())
     return OK

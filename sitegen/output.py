@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import os
 import secrets
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from .model import UserError
@@ -26,6 +27,20 @@ MARKER_TEXT = b"sitegen writes this folder and replaces all of it on each build:
 # What builds from before the marker wrote at the top of the folder (besides the new build's names).
 BUILD_NAMES = frozenset({"index.html", "404.html", "feed.xml", "sitemap.xml", ".nojekyll", "assets",
                          "context", "tags", "page"})
+
+
+Signature = tuple[int, int, int]  # inode, size, mtime: a file changed by anyone else differs
+Entry = tuple[bytes, Signature]  # a written file's digest and signature
+UNKNOWN = b""  # the digest of a file whose content is not known: it never matches
+
+
+def signature(status: os.stat_result) -> Signature:
+    # Not ctime: linking a file into another tree changes it, and trees share unchanged files.
+    return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 class UnsafePathError(ValueError):
@@ -50,13 +65,23 @@ class StagedOutput:
     """A new tree written beside the output folder, swapped in by commit(), removed on failure.
 
     Pages can be written as soon as they are rendered, so a large site is never held in memory.
+    write() and keep() return each file's Entry, so that a later build can keep what it finds
+    unchanged: keep() puts the output folder's own file in the new tree (a hard link, or a copy
+    where links are impossible). Given a `spare` (an earlier site and what it holds), the new
+    tree is that one brought up to date instead of a fresh folder: only what differs is written.
     """
 
-    def __init__(self, out: Path, force: bool = False) -> None:
+    def __init__(self, out: Path, force: bool = False, current: dict[str, Entry] | None = None,
+                 spare: tuple[Path, dict[str, Entry]] | None = None,
+                 intact: Callable[[str], bool] = lambda path: False) -> None:
         self.out = out.absolute()
         self.force = force  # replace the folder even if it holds files sitegen did not write
-        self.staging: Path | None = None
+        self.current = current or {}  # what the output folder was left holding
+        self.intact = intact  # whether the output folder's file at path is still as it was left
+        self.spare = spare[1] if spare else None
+        self.staging: Path | None = spare[0] if spare else None
         self.made = {""}
+        self.old: Path | None = None  # where the replaced site is after commit()
         mask = os.umask(0)
         os.umask(mask)
         self.exact_modes = mask & 0o022 == mask  # the usual umasks (022, 002): 0644 and 0755 as asked
@@ -67,21 +92,67 @@ class StagedOutput:
 
     def __exit__(self, kind: object, *_: object) -> None:
         if self.staging is not None:  # not committed: an error, or nothing to publish
-            shutil.rmtree(self.staging, ignore_errors=True)
+            if self.spare is None:  # a spare stays: the caller's record says it is not to be trusted
+                shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
 
     def _start(self) -> str:
         if self.staging is None:
             self.out.parent.mkdir(parents=True, exist_ok=True)
-            _remove_leftovers(self.out)
+            remove_leftovers(self.out)
             self.staging = self.out.parent / f".{self.out.name}.new-{os.getpid()}-{secrets.token_hex(4)}"
             self.staging.mkdir(mode=DIRECTORY_MODE)
             os.chmod(self.staging, DIRECTORY_MODE)
         return str(self.staging)
 
-    def write(self, path: str, data: bytes) -> None:
+    def write(self, path: str, data: bytes) -> Entry:
         check_output_path(path)
         base = self._start()
+        hashed = digest(data)
+        if self.spare is not None and (there := self.spare.get(path)) is not None:
+            if there[0] == hashed and self._sound(path, there):
+                return there
+            with contextlib.suppress(FileNotFoundError):  # never written into: it may be linked
+                os.unlink(os.path.join(base, path))
+        elif self.spare is None and (there := self.current.get(path)) is not None \
+                and there[0] == hashed and self.intact(path):
+            return self.keep(path)
+        self._folders(base, path)
+        target = os.path.join(base, path)
+        # O_EXCL: a path written twice is a bug, never an overwrite
+        with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as file:
+            file.write(data)
+            file.flush()  # its size and time as they stay
+            status = os.fstat(file.fileno())
+        if not self.exact_modes:
+            os.chmod(target, FILE_MODE)
+        return hashed, signature(status)
+
+    def keep(self, path: str) -> Entry:
+        """The output folder's file at path, unchanged, in the new tree."""
+        entry = self.current[path]
+        base = self._start()
+        if self.spare is not None and (there := self.spare.get(path)) is not None:
+            if there[0] == entry[0] and self._sound(path, there):
+                return there
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(base, path))
+        self._folders(base, path)
+        try:
+            os.link(self.out / path, os.path.join(base, path))
+            return entry
+        except OSError:  # no hard links here (or across devices): a copy will do
+            shutil.copyfile(self.out / path, os.path.join(base, path))
+            os.chmod(os.path.join(base, path), FILE_MODE)
+            return entry[0], signature(os.lstat(os.path.join(base, path)))
+
+    def _sound(self, path: str, there: Entry) -> bool:
+        """A spare's file that is also the output folder's (a link: one inode) was changed if
+        that one was: it is sound only if the output folder's file is as it was left."""
+        current = self.current.get(path)
+        return current is None or current[1][0] != there[1][0] or self.intact(path)
+
+    def _folders(self, base: str, path: str) -> None:
         folder = path.rpartition("/")[0]
         if folder not in self.made:
             parts = folder.split("/")
@@ -93,24 +164,43 @@ class StagedOutput:
                     if not self.exact_modes:
                         os.chmod(os.path.join(base, partial), DIRECTORY_MODE)
                     self.made.add(partial)
-        target = os.path.join(base, path)
-        # O_EXCL: a path written twice is a bug, never an overwrite
-        with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as file:
-            file.write(data)
-        if not self.exact_modes:
-            os.chmod(target, FILE_MODE)
 
-    def commit(self) -> None:
+    def commit(self, paths: Iterable[str] = (), retire: bool = False) -> Entry:
+        """Swap the new tree in. A spare loses every file not in `paths` (the site's files) first.
+
+        The replaced site is deleted, or with `retire` left at self.old for the caller to keep.
+        Returns the marker's entry."""
         staging = Path(self._start())
+        if self.spare is not None:
+            _prune(staging, set(self.spare).difference(paths, (MARKER,)))
         foreign = [] if self.force else foreign_entries(self.out, staging)
         if foreign:
             shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
             raise OutputError(f"not replacing {self.out}: it holds files sitegen did not write ({shown})",
                               "move them elsewhere (files in static/ are copied into every build), or "
                               "build with --force to replace the folder and delete them")
-        self.write(MARKER, MARKER_TEXT)
-        _swap(staging, self.out)
+        marker = self.write(MARKER, MARKER_TEXT)
+        old = _swap(staging, self.out)
         self.staging = None
+        if old is not None and not retire:
+            shutil.rmtree(old, ignore_errors=True)
+            old = None
+        self.old = old
+        return marker
+
+
+def _prune(tree: Path, paths: set[str]) -> None:
+    """Delete these files of tree, then the folders they leave empty."""
+    folders = set()
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tree / path)
+        while "/" in path:
+            path = path.rpartition("/")[0]
+            folders.add(path)
+    for folder in sorted(folders, key=lambda folder: -folder.count("/")):
+        with contextlib.suppress(OSError):  # not empty: it still holds pages
+            os.rmdir(tree / folder)
 
 
 def foreign_entries(out: Path, staging: Path) -> list[str]:
@@ -143,15 +233,15 @@ def write_site(files: Mapping[str, bytes], out: Path, force: bool = False) -> No
         staged.commit()
 
 
-def _swap(staging: Path, out: Path) -> None:
+def _swap(staging: Path, out: Path) -> Path | None:
+    """Put staging in place of out; return where the old site now is (None: there was none)."""
     if not out.exists():
         os.rename(staging, out)
-        return
+        return None
     if not out.is_dir() or out.is_symlink():
         raise NotADirectoryError(f"{out} exists and is not a folder: refusing to replace it")
     if _exchange(staging, out):  # one atomic step: the old site is now in staging
-        shutil.rmtree(staging, ignore_errors=True)
-        return
+        return staging
     retired = out.parent / f".{out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
     os.rename(out, retired)
     try:
@@ -159,7 +249,7 @@ def _swap(staging: Path, out: Path) -> None:
     except OSError:
         os.rename(retired, out)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
+    return retired
 
 
 RENAME_EXCHANGE = 2  # linux/fs.h
@@ -181,7 +271,7 @@ def _exchange(first: Path, second: Path) -> bool:
     return renameat2(AT_FDCWD, os.fsencode(first), AT_FDCWD, os.fsencode(second), RENAME_EXCHANGE) == 0
 
 
-def _remove_leftovers(out: Path) -> None:
+def remove_leftovers(out: Path) -> None:
     """Temporary folders of builds that crashed; a running build's own folders are left alone.
 
     A build that died between its two renames left no output folder, only the old one set

@@ -13,13 +13,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from .anchoring import selector_context, slugify
 from .markdown import ContextLinks, pygments_css, render_markdown
 from .memo import NO_MEMO, Memo, freeze
 from .model import Article, Config, ContextEntry, ContextRef, Listing
 from .parallel import parallel_imap
+from .progress import NO_PROGRESS, Progress
 from .render import RenderedNote, render_notes, render_text
 from .theme import Theme
 
@@ -58,7 +59,26 @@ class Citation(NamedTuple):
     note: NoteRef | None  # None: cited from the preface
 
 
-Sink = Callable[[str, bytes], None]
+Sink = Callable[[str, bytes], Any]  # what it returns for a page is kept in Pages.written
+
+
+class Reuse(Protocol):
+    """What a previous build left that this one may keep instead of rendering (see incremental).
+
+    An article or a page is kept only when the key of everything it was made from is the same,
+    and its file is still there as written."""
+
+    def keep_article(self, article: Any, shared: bytes) -> RenderedArticle | None: ...
+    def keep_page(self, path: str, key: bytes) -> Any: ...
+    def page_key(self, name: str, path: str, data: Any) -> bytes: ...
+    def materialize(self, article: Any) -> Article: ...
+
+
+class Kept:
+    """A page left as the previous build wrote it; what keeping it returned is in `written`."""
+
+    def __init__(self, written: Any) -> None:
+        self.written = written
 
 
 @dataclass
@@ -68,12 +88,16 @@ class Pages:
     sink: Sink | None = None
     files: dict[str, bytes] = field(default_factory=dict)
     paths: set[str] = field(default_factory=set)
+    written: dict[str, Any] = field(default_factory=dict)  # path -> what the sink returned
 
-    def add(self, path: str, content: str | bytes) -> None:
-        data = content.encode("utf-8") if isinstance(content, str) else content
+    def add(self, path: str, content: str | bytes | Kept) -> None:
         self.paths.add(path)
+        if isinstance(content, Kept):
+            self.written[path] = content.written
+            return
+        data = content.encode("utf-8") if isinstance(content, str) else content
         if self.sink:
-            self.sink(path, data)
+            self.written[path] = self.sink(path, data)
         else:
             self.files[path] = data
 
@@ -120,8 +144,9 @@ class Shared:
 @dataclass(frozen=True, slots=True)
 class RenderedArticle:
     files: tuple[tuple[str, bytes], ...]  # empty once handed to a sink
-    body: str
+    body: str | None  # None: kept from the previous build, not rendered
     cites: tuple[tuple[str, Citation], ...]  # (context slug, citation), in note order
+    written: tuple[tuple[str, Any], ...] = ()  # path and what the sink returned for it
 
 
 def render_article(shared: Shared, article: Article) -> RenderedArticle:
@@ -167,9 +192,37 @@ def _produce(shared: Shared, sink: Sink | None, memo: Memo, shared_key: Hashable
     rendered = memo.get("article", (shared_key, article), partial(render_article, shared, article))
     if sink is None:
         return rendered
-    for path, data in rendered.files:
-        sink(path, data)
-    return RenderedArticle((), rendered.body, rendered.cites)
+    written = tuple((path, sink(path, data)) for path, data in rendered.files)
+    return RenderedArticle((), rendered.body, rendered.cites, written)
+
+
+def _produce_anew(reuse: Reuse, produce: Callable[[Article], RenderedArticle],
+                  article: Any) -> RenderedArticle:
+    """Runs in a worker: an article the previous build's output cannot serve is rendered."""
+    return produce(reuse.materialize(article))
+
+
+class ReuseTheme:
+    """The theme, with each page kept from the previous build while its template data is the same."""
+
+    def __init__(self, theme: Theme | MemoTheme, reuse: Reuse, shared: bytes) -> None:
+        self.theme = theme
+        self.reuse = reuse
+        self.shared = shared
+        self.rendered: dict[str, bytes] = {}  # path -> key, for pages rendered anew
+
+    def render_page(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
+                    root: str | None = None, key: Any = None) -> bytes | Kept:
+        """`key`, when given, stands for data: anything data is a function of (with `shared`)."""
+        key = self.reuse.page_key(name, path, (self.shared, data if key is None else key, root))
+        kept = self.reuse.keep_page(path, key)
+        if kept is not None:
+            return Kept(kept)
+        self.rendered[path] = key
+        return self.theme.render_page(name, path, site, data, root)
+
+    def asset(self, name: str) -> bytes:
+        return self.theme.asset(name)
 
 
 class MemoTheme:
@@ -181,7 +234,7 @@ class MemoTheme:
         self.site_key = freeze(site)  # the same for every page of one build
 
     def render_page(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
-                    root: str | None = None) -> bytes:
+                    root: str | None = None, key: Any = None) -> bytes:
         key = (id(self.theme), name, path, self.site_key, freeze(data), root)
         return self.memo.get("page", key, partial(self.theme.render_page, name, path, site, data, root))
 
@@ -189,10 +242,34 @@ class MemoTheme:
         return self.theme.asset(name)
 
 
+@dataclass
+class Built:
+    """What build_site made: the files (unless a sink took them) and what reuse needs to know."""
+
+    files: dict[str, bytes]
+    written: dict[str, Any]  # path -> what the sink returned for it (kept pages included)
+    rendered: list[tuple[Any, RenderedArticle]]  # the articles rendered anew, with their results
+    pages: dict[str, bytes]  # path -> key of the pages rendered anew (with reuse only)
+    shared: bytes  # the digest of what every article page shares (with reuse only)
+    kept: int  # articles kept from the previous build
+
+
 def build_site(articles: list[Article], contexts: dict[str, ContextEntry], config: Config,
                theme: Theme, static: dict[str, bytes], jobs: int = 1,
                sink: Sink | None = None, memo: Memo = NO_MEMO) -> dict[str, bytes]:
     """Every page of the site; with a sink, each is handed over as soon as it is rendered."""
+    return build_site_reusing(articles, contexts, config, theme, static, jobs, sink, memo).files
+
+
+def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], config: Config,
+                       theme: Theme, static: dict[str, bytes], jobs: int = 1,
+                       sink: Sink | None = None, memo: Memo = NO_MEMO,
+                       reuse: Reuse | None = None, site_key: bytes = b"",
+                       progress: Progress = NO_PROGRESS) -> Built:
+    """build_site, keeping what `reuse` says the previous build left intact.
+
+    With reuse, `articles` may hold stand-ins that reuse can materialize into Articles, and
+    site_key is the digest of every site-wide input (config, templates, context entries)."""
     pages = Pages(sink)
     ordered = sort_newest_first(articles)
     listings = tuple([article.listing for article in ordered])
@@ -211,48 +288,90 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
         theme = MemoTheme(theme, memo, site)  # type: ignore[assignment]
     render_one = partial(_produce, shared, sink, memo, shared_key)
 
+    shared_digest = b""
+    kept: dict[int, RenderedArticle] = {}
+    if reuse is not None:
+        shared_digest = reuse.page_key("", "", (site_key, tuple(shared.tag_names.items()), freeze(site)))
+        render_one = partial(_produce_anew, reuse, render_one)
+        for position, article in enumerate(ordered):
+            if (result := reuse.keep_article(article, shared_digest)) is not None:
+                kept[position] = result
+        theme = ReuseTheme(theme, reuse, shared_digest)  # type: ignore[assignment]
+    todo = [article for position, article in enumerate(ordered) if position not in kept]
+
     citations: dict[str, list[Citation]] = defaultdict(list)
-    feed_bodies = {}
-    rendered = parallel_imap(render_one, ordered, jobs)
-    for position, (article, result) in enumerate(zip(ordered, rendered, strict=True)):
+    feed_bodies: dict[str, str | None] = {}
+    anew: list[tuple[Any, RenderedArticle]] = []
+    rendered = parallel_imap(render_one, todo, jobs)
+    progress.start("render", len(ordered))
+    for position, article in enumerate(ordered):
+        progress.advance()
+        result = kept.get(position) or next(rendered)
+        if position not in kept:
+            anew.append((article, result))
         if result.files:
             for path, data in result.files:
                 pages.add(path, data)
         else:
             pages.paths.update((f"{article.slug}/index.html", f"{article.slug}/annotations.json"))
+            pages.written.update(result.written)
         if position < FEED_SIZE:
             feed_bodies[article.slug] = result.body
         for slug, citation in result.cites:
             citations[slug].append(citation)
 
+    # Keys for reuse: a list of articles stands for them by their fingerprints, in order.
+    fingerprints = {article.slug: article.fingerprint for article in ordered} if reuse else {}
+
+    def made_from(listings: Iterable[Listing]) -> bytes:
+        return b"".join(fingerprints[listing.slug] for listing in listings) if reuse else b""
+
+    def page_of(data: dict[str, Any]) -> tuple[Any, ...]:
+        return data["number"], data["total"], data["newer"], data["older"], made_from(data["articles"])
+
     for path, data in _paginate("", listings):
-        pages.add(path, theme.render_page("index.html", path, site, data))
+        pages.add(path, theme.render_page("index.html", path, site, data, key=page_of(data)))
 
     context_list = sorted(contexts.values(), key=lambda entry: entry.title.lower())
+    counted = tuple((entry, len(citations[entry.slug])) for entry in context_list)
     pages.add("context/index.html", theme.render_page("context_index.html", "context/index.html", site, {
-        "entries": tuple((entry, len(citations[entry.slug])) for entry in context_list)}))
+        "entries": counted}, key=tuple((entry.slug, count) for entry, count in counted)))
     titles_key = tuple(titles.items())
     for entry in context_list:
         path = f"context/{entry.slug}/index.html"
         body = memo.get("entry body", (entry.body, titles_key),
                         partial(render_markdown, entry.body, ContextLinks(titles, "../")))
+        cited_by = tuple(citations[entry.slug])
         pages.add(path, theme.render_page("context.html", path, site, {
-            "entry": entry, "body": body,
-            "citations": tuple(citations[entry.slug])}))
+            "entry": entry, "body": body, "citations": cited_by},
+            key=(entry.slug, made_from(citation.article for citation in cited_by))))
 
     counts = tuple(TagCount(tag.slug, tag.name, tag.count) for tag in tags)
     pages.add("tags/index.html", theme.render_page("tags.html", "tags/index.html", site, {"tags": counts}))
     for tag in tags:
         for path, data in _paginate(f"tags/{tag.slug}/", tag.articles):
-            pages.add(path, theme.render_page("tag.html", path, site, {
-                **data, "tag": TagCount(tag.slug, tag.name, tag.count)}))
+            count = TagCount(tag.slug, tag.name, tag.count)
+            pages.add(path, theme.render_page("tag.html", path, site, {**data, "tag": count},
+                                              key=(tuple(count), page_of(data))))
 
     pages.add("404.html", theme.render_page("404.html", "404.html", site, {}, root=config.base_path))
     newest = ordered[:FEED_SIZE]
-    pages.add("feed.xml", theme.render_page("feed.xml", "feed.xml", site, {
-        "entries": tuple((a, feed_bodies[a.slug]) for a in newest),
-        "updated": _timestamp(next((a.date for a in ordered if a.date), None)),
-        "timestamp": _timestamp}))
+    updated = _timestamp(next((a.date for a in ordered if a.date), None))
+    feed_key = b""
+    if reuse is not None:  # the feed's entries are keyed by the articles' source bytes
+        feed_key = reuse.page_key("feed.xml", "feed.xml",
+                                  (shared_digest, tuple(a.fingerprint for a in newest), updated))
+    if reuse is not None and (done := reuse.keep_page("feed.xml", feed_key)) is not None:
+        pages.add("feed.xml", Kept(done))
+    else:
+        if reuse is not None:
+            theme.rendered["feed.xml"] = feed_key  # type: ignore[union-attr]
+            newest = [reuse.materialize(a) for a in newest]
+        entries = tuple((a, feed_bodies[a.slug] if feed_bodies[a.slug] is not None else render_text(a))
+                        for a in newest)
+        page = (theme.theme if reuse is not None else theme).render_page(  # type: ignore[union-attr]
+            "feed.xml", "feed.xml", site, {"entries": entries, "updated": updated, "timestamp": _timestamp})
+        pages.add("feed.xml", page)
     pages.add("sitemap.xml", theme.render_page("sitemap.xml", "sitemap.xml", site, {
         "urls": _sitemap_urls(ordered, context_list, tags, config)}))
     pages.add(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
@@ -263,7 +382,8 @@ def build_site(articles: list[Article], contexts: dict[str, ContextEntry], confi
     for path, content in sorted({**defaults, **static}.items()):  # a site's static/ wins over
         if path not in pages.paths:  # the theme's assets, but never over a page of the site
             pages.add(path, content)
-    return pages.files
+    page_keys = theme.rendered if isinstance(theme, ReuseTheme) else {}
+    return Built(pages.files, pages.written, anew, page_keys, shared_digest, len(kept))
 
 
 def _unique_slugs(refs: Iterable[ContextRef]) -> list[str]:

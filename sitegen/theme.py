@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -58,11 +59,14 @@ def human_date(date: dt.date | None) -> str:
 class Theme:
     """Templates compiled once per build; `render` fills one in for the page at `path`."""
 
-    def __init__(self, overrides: dict[str, str]) -> None:
+    def __init__(self, overrides: dict[str, str], compiled: Path | None = None) -> None:
+        """`compiled`: a folder to keep compiled templates in, so that the next process that
+        needs a template whose text is unchanged loads it instead of compiling it."""
         self.overrides = overrides
         sources = {**_default_templates(), **overrides}
         self.names = sorted(sources)
         self.environment = jinja2.Environment(
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
             loader=jinja2.FunctionLoader(lambda name: _source(sources, name)),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -111,7 +115,8 @@ class Theme:
             raise TemplateRenderError(self._runtime_problem(name, error)) from error
 
     def render_page(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
-                    root: str | None = None) -> bytes:
+                    root: str | None = None, key: Any = None) -> bytes:
+        """The page as bytes; `key` is for wrappers that reuse pages (see site.ReuseTheme)."""
         return self.render(name, path, site, data, root).encode("utf-8")
 
     def _runtime_problem(self, name: str, error: jinja2.TemplateError) -> Problem:

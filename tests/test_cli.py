@@ -19,7 +19,7 @@ from .test_errors import (
 
 PORT_SEED = "Ships returned to the port at dawn. Crews cheered.\n\nThe quay was busy by noon.\n"
 SUMMARY = re.compile(r"Built (\d+) articles?, (\d+) notes?, (\d+) context (?:entry|entries) "
-                     r"into (.+) in \d+\.\d+ s")
+                     r"into (.+) in \d+\.\d+ s(?: \([\d,]+ cached, [\d,]+ rendered\))?")
 
 
 @pytest.fixture

@@ -1,0 +1,619 @@
+"""`sitegen build` with a memory: reuse what earlier builds of the site left, all of it checked.
+
+The cache (.sitegen-cache/ in the site's folder) holds, for every source file, its signature
+(size, times, inode) and digest; for every article, what parsing and anchoring gave (its listing,
+the entries it cites, its warnings) under the digests of its files; for every page, the key of the
+data it was rendered from; and what each file of the output folder holds. A build reads only the
+files whose signature changed, parses only the articles whose files changed, renders only the
+pages whose keys changed, and keeps every other file of the output folder as it is. What it
+makes is byte for byte what a build from nothing makes.
+
+The new site is swapped in whole, as always (output.StagedOutput). Rather than a new tree of
+10,000 links to unchanged files, it is the tree the build before last left (the "spare", kept in
+the cache), brought up to date: only what changed since is written, and nothing is deleted but
+pages that are gone.
+
+Nothing in the cache is trusted that cannot be checked: a cache from another version of sitegen
+or of Python, or one that does not load, is ignored; an output folder or a spare that is not the
+one the cache describes (by inode), or a spare a crashed build was updating, is not reused; an
+output file is kept only if its signature is the one written. A site with errors is built
+again without the cache, so that its errors are reported exactly as a build from nothing would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import os
+import pickle
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import __version__
+from .anchoring import slugify
+from .annotations import RESERVED_SLUGS
+from .build import (
+    CONFIG_FILES,
+    Options,
+    _annotate,
+    _parse_context,
+    _read_config,
+    _read_theme,
+    build_from_files,
+    inside_root,
+    make_article,
+    plain_article,
+    read_sources,
+    sort_sources,
+)
+from .memo import NO_MEMO
+from .model import Article, Listing, Location, Problem, Seed, Site
+from .output import UNKNOWN, Entry, StagedOutput, remove_leftovers, signature
+from .parallel import parallel_imap
+from .progress import NO_PROGRESS, Progress
+from .seeds import parse_seed, slug_from_name
+from .site import Built, Citation, NoteRef, RenderedArticle, build_site_reusing
+from .stages import NO_STAGES, Stages
+from .theme import TemplateRenderError
+
+CACHE = ".sitegen-cache"
+FORMAT = ("sitegen build cache", 1, __version__, sys.version)
+RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
+BULK = ("seeds/", "content/")  # the folders that grow with the site: read only what changed
+
+
+class Source(NamedTuple):
+    signature: tuple[int, int, int, int]  # size, mtime, ctime, inode
+    digest: bytes
+
+
+class Parsed(NamedTuple):
+    """What one annotation file (or a seed nobody annotates) gave, while its files are unchanged."""
+
+    source: str  # the annotation's path, or the plain seed's
+    digest: bytes  # of that file
+    seed: str  # the seed's path
+    seed_digest: bytes
+    draft: bool
+    fingerprint: bytes
+    listing: Listing
+    refs: tuple[str, ...]  # the context entries it cites
+    problems: tuple[Problem, ...]  # warnings: a build with errors leaves no cache
+
+
+class Output(NamedTuple):
+    """An article's two files, as they were rendered."""
+
+    key: bytes  # the article's fingerprint with what every article page shares
+    cites: tuple[tuple[str, int, str, str] | tuple[str], ...]  # entry, note number, id, quote
+
+
+def _compact(cites: tuple[tuple[str, Citation], ...]) -> tuple[Any, ...]:
+    return tuple((slug, *citation.note) if citation.note else (slug,) for slug, citation in cites)
+
+
+def _citations(listing: Listing, cites: tuple[Any, ...]) -> tuple[tuple[str, Citation], ...]:
+    return tuple((cite[0], Citation(listing, NoteRef(*cite[1:]) if len(cite) > 1 else None))
+                 for cite in cites)
+
+
+@dataclass
+class Cache:
+    format: tuple[Any, ...] = FORMAT
+    site: bytes = b""  # digest of every site-wide input: config, templates, context entries, options
+    theme_problems: tuple[Problem, ...] = ()
+    sources: dict[str, Source] = field(default_factory=dict)
+    parsed: dict[str, Parsed] = field(default_factory=dict)
+    outputs: dict[str, Output] = field(default_factory=dict)  # by slug
+    pages: dict[str, bytes] = field(default_factory=dict)  # output path -> key of its data
+    files: dict[str, Entry] = field(default_factory=dict)  # what the output folder holds
+    out_inode: int = 0
+    spare: dict[str, Entry] = field(default_factory=dict)  # what the spare tree holds
+    spare_inode: int = 0
+    seed_problems: dict[str, tuple[bytes, tuple[Problem, ...]]] = field(default_factory=dict)
+
+    # Pickled as plain tuples, which load many times faster than named ones.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["sources"] = {path: (*source.signature, source.digest) for path, source in self.sources.items()}
+        state["parsed"] = {path: (*record[:6], tuple(record.listing), *record[7:])
+                           for path, record in self.parsed.items()}
+        state["outputs"] = {slug: tuple(output) for slug, output in self.outputs.items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["sources"] = {path: Source(values[:4], values[4]) for path, values in state["sources"].items()}
+        state["parsed"] = {path: Parsed(*values[:6], Listing._make(values[6]), *values[7:])
+                           for path, values in state["parsed"].items()}
+        state["outputs"] = {slug: Output._make(values) for slug, values in state["outputs"].items()}
+        self.__dict__.update(state)
+
+
+@dataclass
+class Result:
+    site: Site | None
+    problems: list[Problem]
+    kept: int = 0  # articles kept from the previous build
+    rendered: int = 0
+    from_scratch: str = ""  # why the cache was not used, when it was not
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An article as the cache knows it: enough for list pages; materialized when rendered."""
+
+    parsed: Parsed
+
+    @property
+    def slug(self) -> str:
+        return self.parsed.listing.slug
+
+    @property
+    def date(self) -> Any:
+        return self.parsed.listing.date
+
+    @property
+    def listing(self) -> Listing:
+        return self.parsed.listing
+
+    @property
+    def fingerprint(self) -> bytes:
+        return self.parsed.fingerprint
+
+
+def build(root: Path, out: Path, options: Options, force: bool = False,
+          stages: Stages = NO_STAGES, progress: Progress = NO_PROGRESS) -> Result:
+    """Build the site at root into out, reusing and then updating root/.sitegen-cache/."""
+    folder = root / CACHE
+    folder.mkdir(exist_ok=True)
+    with _locked(folder):
+        remove_leftovers(out.absolute())  # of builds that crashed: an old site goes back in place
+        return _Build(root, out, folder, options, force, stages, progress).run()
+
+
+def usable(root: Path) -> bool:
+    """Whether the site's folder can hold a cache (a read-only checkout cannot: build without)."""
+    try:
+        (root / CACHE).mkdir(exist_ok=True)
+    except OSError:
+        return False
+    return os.access(root / CACHE, os.W_OK | os.X_OK)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One build of a site at a time: two would update the same spare tree."""
+    with open(os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o644)) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def load(folder: Path) -> tuple[Cache, str]:
+    """The cache, or an empty one and why: absent, unreadable, or not this version's."""
+    try:
+        data = (folder / "build.pickle").read_bytes()
+    except FileNotFoundError:
+        return Cache(), "no cache yet"
+    except OSError as error:
+        return Cache(), f"cache unreadable: {error.strerror}"
+    try:
+        cache = pickle.loads(data)
+    except Exception:  # a damaged or foreign file can raise anything
+        return Cache(), "cache damaged"
+    if not isinstance(cache, Cache) or getattr(cache, "format", None) != FORMAT:
+        return Cache(), "cache from another version"
+    return cache, ""
+
+
+def save(folder: Path, cache: Cache) -> None:
+    temporary = folder / f"build.pickle.{os.getpid()}"
+    temporary.write_bytes(pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(temporary, folder / "build.pickle")
+
+
+def key_of(*parts: Any) -> bytes:
+    """A digest of values as they are pickled (pages' data: never articles, which stand for
+    their source bytes by their fingerprints)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: equal values pickle alike whatever objects they share
+    pickler.dump(parts)
+    return hashlib.blake2b(buffer.getbuffer(), digest_size=16).digest()
+
+
+def _article_key(fingerprint: bytes, shared: bytes) -> bytes:
+    return hashlib.blake2b(fingerprint + shared, digest_size=16).digest()
+
+
+class _Build:
+    def __init__(self, root: Path, out: Path, folder: Path, options: Options, force: bool,
+                 stages: Stages, progress: Progress) -> None:
+        self.root, self.out, self.folder = root, out.absolute(), folder
+        self.options, self.force, self.stages, self.progress = options, force, stages, progress
+        self.cache, self.reason = load(folder)
+        self.new = Cache()
+        self.loaded: dict[str, bytes] = {}  # the source files read in this build
+        self.seeds: dict[str, Seed] = {}  # parsed in this build, by name
+        self.verified: dict[str, Entry] = {}  # output files found as written, by path
+        self.writer: StagedOutput | None = None
+
+    def run(self) -> Result:
+        problems: list[Problem] = []
+        with self.stages.time("read"):
+            started = time.time_ns()
+            found = self._scan(problems)
+            digests = self._digests(found, started, problems)
+        if any(problem.severity == "error" for problem in problems):
+            return self._from_scratch("unreadable files")
+        site_files = {path: self._bytes(path) for path in found if not path.startswith(BULK)
+                      or (path.startswith("content/context/") and path.endswith(".md"))}
+        sources = sort_sources(site_files)
+        site_key = key_of(FORMAT, self.options.base_url, self.options.drafts, sources.config,
+                          sources.templates, sources.contexts)
+        site_known = self.cache.site == site_key
+        if not site_known:  # every page may change: only the output folder's record still holds
+            self.cache = Cache(files=self.cache.files, out_inode=self.cache.out_inode,
+                               spare=self.cache.spare, spare_inode=self.cache.spare_inode)
+            self.reason = self.reason or "site-wide files changed"
+        self.new.site = site_key
+        self.old_files = self._checked_files()
+
+        with self.stages.time("parse"):
+            config = _read_config(sources, self.options, problems)
+            theme_problems: list[Problem] = []
+            compiled = self.folder / "templates"
+            compiled.mkdir(exist_ok=True)
+            theme = _read_theme(sources, theme_problems, NO_MEMO, not site_known, compiled)
+            self.new.theme_problems = tuple(theme_problems) if not site_known else self.cache.theme_problems
+            problems += self.new.theme_problems
+            problems += self._seed_problems(digests)
+            contexts = {}
+            for path, data in sources.contexts.items():
+                entry, entry_problems = _parse_context(path, data)
+                problems += entry_problems
+                if entry is not None:
+                    contexts[entry.slug] = entry
+        with self.stages.time("anchor"):
+            articles = self._articles(digests, problems)
+        with self.stages.time("assemble"):
+            failed = any(problem.severity == "error" for problem in problems) or _fails_checks(
+                self.new.parsed.values(), contexts, self.options)
+        if failed:
+            return self._from_scratch("errors")
+
+        spare = self._spare()
+        with StagedOutput(self.out, self.force, self.old_files, spare, self._intact) as writer:
+            self.writer = writer
+            if spare is not None:
+                (self.folder / "updating").touch()  # the spare is not what the cache says until saved
+            try:
+                with self.stages.time("render"):
+                    built = build_site_reusing(articles, contexts, config, theme, sources.static,
+                                               self.options.jobs, writer.write, NO_MEMO, self, site_key,
+                                               self.progress)
+            except TemplateRenderError as failure:
+                return Result(None, [*problems, failure.problem])
+            with self.stages.time("write"):
+                files = dict(built.written)
+                files[".sitegen"] = writer.commit(files, retire=True)
+                self._record(built, files)
+                self._retire(writer.old)
+                save(self.folder, self.new)
+                with contextlib.suppress(FileNotFoundError):
+                    (self.folder / "updating").unlink()
+        kept = built.kept
+        site = Site({}, articles=len(articles), notes=sum(a.listing.notes for a in articles),
+                    contexts=len(contexts), base_path=config.base_path)
+        return Result(site, problems, kept, len(articles) - kept, self.reason)
+
+    # -- sources
+
+    def _scan(self, problems: list[Problem]) -> dict[str, os.stat_result]:
+        """Every source file read_sources would read, with its status (one stat call each)."""
+        found = {}
+        for name in CONFIG_FILES:
+            path = self.root / name
+            if path.is_file() and inside_root(self.root, path, problems):
+                found[name] = path.stat()
+        for folder in ("seeds", "content", "templates", "static"):
+            if (self.root / folder).is_dir() and inside_root(self.root, self.root / folder, problems):
+                self._scan_folder(self.root / folder, folder, found, problems)
+        return found
+
+    def _scan_folder(self, folder: Path, prefix: str, found: dict[str, os.stat_result],
+                     problems: list[Problem]) -> None:
+        with os.scandir(folder) as entries:
+            listed = sorted(entries, key=lambda entry: entry.name)
+        for entry in listed:
+            name = entry.name
+            if name.startswith(".") or (name.endswith("~") and not entry.is_dir()):
+                continue
+            path = f"{prefix}/{name}"
+            if entry.is_symlink():
+                if not inside_root(self.root, Path(entry.path), problems) or entry.is_dir():
+                    continue  # links to folders are not followed
+            elif entry.is_dir(follow_symlinks=False):
+                self._scan_folder(Path(entry.path), path, found, problems)
+                continue
+            try:
+                found[path] = entry.stat()
+            except OSError:
+                found[path] = os.stat_result((0,) * 10)  # read_source reports it
+
+    def _digests(self, found: dict[str, os.stat_result], started: int,
+                 problems: list[Problem]) -> dict[str, bytes]:
+        """The digest of every file: from the cache while its signature holds, else read."""
+        digests = {}
+        for path, status in found.items():
+            sig = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+            known = self.cache.sources.get(path)
+            if known is not None and known.signature == sig and status.st_mtime_ns < started - RACY_NS \
+                    and status.st_ctime_ns < started - RACY_NS:
+                digests[path] = known.digest
+            else:
+                data = self._bytes(path, problems)
+                digests[path] = hashlib.blake2b(data, digest_size=16).digest()
+            self.new.sources[path] = Source(sig, digests[path])
+        return digests
+
+    def _bytes(self, path: str, problems: list[Problem] | None = None) -> bytes:
+        if path not in self.loaded:
+            from .build import read_source
+
+            data = read_source(self.root, path, [] if problems is None else problems)
+            self.loaded[path] = b"" if data is None else data
+        return self.loaded[path]
+
+    def _seed(self, name: str) -> Seed | None:
+        if name not in self.seeds:
+            path = f"seeds/{name}"
+            seed, problems = parse_seed(path, self._bytes(path))
+            self.seeds[name] = seed  # type: ignore[assignment]
+            self.new.seed_problems[path] = (self.new.sources[path].digest, tuple(problems))
+        return self.seeds[name]
+
+    def _seed_problems(self, digests: dict[str, bytes]) -> list[Problem]:
+        """Every seed's problems, as a build reports them: from the cache while it is unchanged."""
+        problems = []
+        for path in digests:
+            if not _is_seed(path):
+                continue
+            known = self.cache.seed_problems.get(path)
+            if known is not None and known[0] == digests[path]:
+                self.new.seed_problems[path] = known
+            else:
+                self._seed(path[len("seeds/"):])
+            problems += self.new.seed_problems[path][1]
+        return problems
+
+    # -- articles
+
+    def _articles(self, digests: dict[str, bytes], problems: list[Problem]) -> list[Article | Stored]:
+        """Every article to publish: parsed and anchored anew where its files changed."""
+        seed_paths = [path for path in digests if _is_seed(path)]
+        self.seed_names = frozenset(path[len("seeds/"):] for path in seed_paths)
+        records: dict[str, Parsed] = {}
+        todo = []
+        for path in sorted(digests):
+            if not _is_annotation(path):
+                continue
+            known = self.cache.parsed.get(path)
+            if known is not None and known.digest == digests[path] and known.seed_digest \
+                    and digests.get(known.seed) == known.seed_digest:
+                records[path] = known
+            else:
+                todo.append(path)
+        made: dict[str, Article] = {}
+        if todo:
+            # Parsed before the workers fork, so that they have them: the seeds the files name.
+            from .build import _declared_seed
+
+            named = {_declared_seed(self._bytes(path)) for path in todo}
+            for name in (self.seed_names if "" in named else named & self.seed_names):
+                self._seed(name)
+            self.progress.start("anchor", len(todo))
+            annotated = parallel_imap(self._annotate, todo, self.options.jobs)
+            for path, (annotation, anchors, annotation_problems) in zip(todo, annotated, strict=True):
+                self.progress.advance()
+                if annotation is not None and annotation.seed in self.seed_names and \
+                        annotation.seed not in self.seeds:  # a wrong guess: anchor it now
+                    self._seed(annotation.seed)
+                    annotation, anchors, annotation_problems = self._annotate(path)
+                seed = self.seeds.get(annotation.seed) if annotation is not None else None
+                problems += annotation_problems
+                if annotation is None or seed is None:
+                    problems.append(Problem(Location(path), "not built", "", "error"))  # see run()
+                    continue
+                article = make_article(annotation, anchors, seed, self._bytes(path), self._bytes(seed.path))
+                refs = tuple(ref.slug for note in annotation.notes for ref in note.refs)
+                refs += tuple(ref.slug for ref in annotation.preface_refs)
+                records[path] = Parsed(path, digests[path], seed.path, digests[seed.path], annotation.draft,
+                                       article.fingerprint, article.listing, refs,
+                                       tuple(annotation_problems))
+                made[path] = article
+        for path in sorted(records):
+            self.new.parsed[path] = records[path]
+            if path not in made:
+                problems += records[path].problems
+        annotated_seeds = {record.seed for record in records.values()}
+        for path in seed_paths:
+            if path in annotated_seeds:
+                continue
+            known = self.cache.parsed.get(path)
+            if known is not None and known.digest == digests[path]:
+                self.new.parsed[path] = known
+                continue
+            seed, slug = self._seed(path[len("seeds/"):]), slug_from_name(path[len("seeds/"):])
+            if seed is None or not slug:
+                problems.append(Problem(Location(path), "not built", "", "error"))  # see run()
+                continue
+            article = plain_article(slug, seed, self._bytes(path))
+            self.new.parsed[path] = Parsed(path, digests[path], path, digests[path], False,
+                                           article.fingerprint, article.listing, (), ())
+            made[path] = article
+        return [made.get(record.source) or Stored(record) for record in self.new.parsed.values()
+                if not record.draft or self.options.drafts]
+
+    def _annotate(self, path: str) -> Any:
+        return _annotate(self.seeds, self.seed_names, (path, self._bytes(path)))
+
+    # -- output
+
+    def _checked_files(self) -> dict[str, Entry]:
+        """What the output folder holds, if it is the folder the cache describes."""
+        try:
+            status = os.stat(self.out)
+        except OSError:
+            return {}
+        return self.cache.files if status.st_ino == self.cache.out_inode else {}
+
+    def _spare(self) -> tuple[Path, dict[str, Entry]] | None:
+        """The spare tree to bring up to date, if it is the one the cache describes and whole."""
+        spare = self.folder / "spare"
+        try:
+            status = os.stat(spare)
+            same_device = status.st_dev == os.stat(self.out.parent).st_dev
+        except OSError:
+            return None
+        trusted = (status.st_ino == self.cache.spare_inode and same_device
+                   and not (self.folder / "updating").exists())
+        if trusted:
+            return spare, dict(self.cache.spare)
+        shutil.rmtree(spare, ignore_errors=True)
+        return None
+
+    def _retire(self, old: Path | None) -> None:
+        """Keep the replaced site as the next build's spare, with what of it was checked."""
+        self.new.out_inode = os.stat(self.out).st_ino
+        if old is None:
+            return
+        spare = self.folder / "spare"
+        if not self.old_files:  # a folder the cache knows nothing of cannot be brought up to date
+            shutil.rmtree(old, ignore_errors=True)
+            return
+        try:
+            if old != spare:
+                shutil.rmtree(spare, ignore_errors=True)
+                os.rename(old, spare)
+        except OSError:  # another device: no spare
+            shutil.rmtree(old, ignore_errors=True)
+            return
+        self.new.spare_inode = os.stat(spare).st_ino
+        self.new.spare = {path: self.verified.get(path, (UNKNOWN, entry[1]))
+                          for path, entry in self.old_files.items()}
+
+    def _record(self, built: Built, files: dict[str, Entry]) -> None:
+        self.new.files = files
+        for article, result in built.rendered:
+            self.new.outputs[article.slug] = Output(_article_key(article.fingerprint, built.shared),
+                                                    _compact(result.cites))
+        for slug, output in self.cache.outputs.items():
+            if slug not in self.new.outputs and f"{slug}/index.html" in files:
+                self.new.outputs[slug] = output
+        for path in files:
+            if path in built.pages:
+                self.new.pages[path] = built.pages[path]
+            elif path in self.cache.pages:
+                self.new.pages[path] = self.cache.pages[path]
+
+    # -- site.Reuse
+
+    def keep_article(self, article: Article | Stored, shared: bytes) -> RenderedArticle | None:
+        output = self.cache.outputs.get(article.slug)
+        if output is None or output.key != _article_key(article.fingerprint, shared):
+            return None
+        paths = (f"{article.slug}/index.html", f"{article.slug}/annotations.json")
+        if not all(self._intact(path) for path in paths):
+            return None
+        assert self.writer is not None
+        return RenderedArticle((), None, _citations(article.listing, output.cites),
+                               tuple((path, self.writer.keep(path)) for path in paths))
+
+    def keep_page(self, path: str, key: bytes) -> Entry | None:
+        if self.cache.pages.get(path) != key or not self._intact(path):
+            return None
+        assert self.writer is not None
+        return self.writer.keep(path)
+
+    def page_key(self, name: str, path: str, data: Any) -> bytes:
+        return key_of(name, path, data)
+
+    def materialize(self, article: Article | Stored) -> Article:
+        if isinstance(article, Article):
+            return article
+        record = article.parsed
+        if record.source == record.seed:  # a plain seed
+            seed = self._seed(record.seed[len("seeds/"):])
+            assert seed is not None
+            return plain_article(record.listing.slug, seed, self._bytes(record.seed))
+        seed = self._seed(record.seed[len("seeds/"):])
+        annotation, anchors, _ = self._annotate(record.source)
+        if seed is None or annotation is None or annotation.seed != seed.name:
+            raise SourceChangedError(record.source)
+        made = make_article(annotation, anchors, seed, self._bytes(record.source), self._bytes(record.seed))
+        if made.fingerprint != record.fingerprint:
+            raise SourceChangedError(record.source)
+        return made
+
+    def _intact(self, path: str) -> bool:
+        """The output folder's file is the one the cache says was written there."""
+        if path in self.verified:
+            return True
+        entry = self.old_files.get(path)
+        if entry is None or entry[0] == UNKNOWN:
+            return False
+        try:
+            status = os.lstat(os.path.join(self.out, path))
+        except OSError:
+            return False
+        if signature(status) != entry[1]:
+            return False
+        self.verified[path] = entry
+        return True
+
+    # -- without the cache
+
+    def _from_scratch(self, why: str) -> Result:
+        problems: list[Problem] = []
+        files = read_sources(self.root, problems)
+        site, build_problems = build_from_files(files, self.options, None, stages=self.stages)
+        problems += build_problems
+        if site is not None and not any(p.severity == "error" for p in problems):
+            raise AssertionError("a build the cache found errors in has none")  # pragma: no cover
+        return Result(None, problems, from_scratch=why)
+
+
+def _is_seed(path: str) -> bool:  # as build.sort_sources sorts files
+    return path.startswith("seeds/") and path.endswith(".txt") and path.count("/") == 1
+
+
+def _is_annotation(path: str) -> bool:
+    return path.startswith("content/") and path.endswith(".md") and not path.startswith("content/context/")
+
+
+class SourceChangedError(Exception):
+    """A source file changed while the site was being built."""
+
+
+def _fails_checks(records: Any, contexts: Mapping[str, Any], options: Options) -> bool:
+    """What build checks across articles, on the cached records: any doubt means a full build."""
+    slugs = set()
+    for record in records:
+        if record.draft and not options.drafts:
+            continue
+        slug = record.listing.slug
+        if slug in slugs or (record.source == record.seed and slug in RESERVED_SLUGS):
+            return True
+        slugs.add(slug)
+        if any(not slugify(tag) for tag in record.listing.tags):
+            return True
+    refs = [slug for record in records for slug in record.refs]
+    refs += [ref.slug for entry in contexts.values() for ref in entry.refs]
+    return any(slug not in contexts for slug in refs)

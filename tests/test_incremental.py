@@ -1,0 +1,311 @@
+"""Builds that reuse .sitegen-cache/: after any change, the output is byte for byte a fresh build's.
+
+Each test builds a small generated site, changes it, builds again with the cache, and compares
+public/ with a `--no-cache` build of the same sources into another folder.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sitegen import incremental
+from sitegen.cli import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from corpus import make_corpus
+
+SIZE = 24
+Capture = pytest.CaptureFixture[str]
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus") / "site"
+    make_corpus(root, SIZE, jobs=1)
+    return root
+
+
+@pytest.fixture
+def site(pristine: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(pristine, root)
+    return root
+
+
+def build(root: Path, capsys: Capture, *extra: str) -> str:
+    code = main(["build", "--root", str(root), "--jobs", "1", *extra])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out + err
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def assert_as_fresh(root: Path, capsys: Capture) -> None:
+    """public/ is what a build without the cache makes of the same sources."""
+    fresh = root.parent / "fresh"
+    code = main(["build", "--root", str(root), "--no-cache", "--out", str(fresh), "--force", "-q",
+                 "--jobs", "1"])
+    capsys.readouterr()
+    assert code == 0
+    built, expected = tree(root / "public"), tree(fresh)
+    assert sorted(built) == sorted(expected)
+    different = [path for path in expected if built[path] != expected[path]]
+    assert not different
+
+
+def annotation(root: Path, number: int) -> Path:
+    return root / "content" / f"a{number:05d}.md"
+
+
+def seed(root: Path, number: int) -> Path:
+    return next((root / "seeds").glob(f"{number:05d}_*.txt"))
+
+
+def test_a_rebuild_reuses_everything_and_changes_nothing(site: Path, capsys: Capture) -> None:
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    before = {path: os.lstat(site / "public" / path).st_ino for path in tree(site / "public")}
+    assert f"({SIZE} cached, 0 rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+    after = {path: os.lstat(site / "public" / path).st_ino for path in tree(site / "public")}
+    assert before == after  # not one file was rewritten
+
+
+def test_editing_one_note_renders_one_article(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    build(site, capsys)  # the second build leaves a spare tree: the third updates it
+    path = annotation(site, 7)
+    path.write_text(path.read_text().replace(" the only source here", " the one source here", 1))
+    assert f"({SIZE - 1:,} cached, 1 rendered)" in build(site, capsys)
+    assert "the one source here" in (site / "public" / "a00007" / "index.html").read_text()
+    assert_as_fresh(site, capsys)
+    path.write_text(path.read_text().replace(" the one source here", " the sole source here", 1))
+    assert f"({SIZE - 1:,} cached, 1 rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
+def test_the_summary_counts_cached_and_rendered_articles(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    seed(site, 3).write_text(seed(site, 3).read_text() + "\nA closing paragraph added later.\n")
+    out = build(site, capsys)
+    assert out.startswith(f"Built {SIZE} articles")
+    assert out.rstrip().endswith(f"({SIZE - 1} cached, 1 rendered)")
+
+
+# Each edit changes the site the way a user does; every one must give a fresh build's output.
+def edit_note(root: Path, number: int) -> None:
+    path = annotation(root, number)
+    if path.exists():
+        text = path.read_text()
+        path.write_text(text.replace("\n## ", "\n## ", 1).replace(" source here", " source quoted here", 1))
+
+
+def edit_title(root: Path, number: int) -> None:
+    path = annotation(root, number)
+    if path.exists():
+        lines = path.read_text().split("\n")
+        lines = [f'title: "Retitled {number}"' if line.startswith("title:") else line for line in lines]
+        path.write_text("\n".join(lines))
+
+
+def edit_tags(root: Path, number: int) -> None:
+    path = annotation(root, number)
+    if path.exists():
+        lines = path.read_text().split("\n")
+        lines = ["tags: [Brand New Tag, Media]" if line.startswith("tags:") else line for line in lines]
+        path.write_text("\n".join(lines))
+
+
+def make_draft(root: Path, number: int) -> None:
+    path = annotation(root, number)
+    if path.exists() and "\ndraft: true\n" not in path.read_text():
+        path.write_text(path.read_text().replace("\n---\n", "\ndraft: true\n---\n", 1))
+
+
+def extend_seed(root: Path, number: int) -> None:
+    path = seed(root, number)
+    path.write_text(path.read_text() + f"\nA paragraph added to seed {number}.\n")
+
+
+def delete_annotation(root: Path, number: int) -> None:
+    annotation(root, number).unlink(missing_ok=True)  # its seed becomes a plain article
+
+
+def delete_article(root: Path, number: int) -> None:
+    annotation(root, number).unlink(missing_ok=True)
+    seed(root, number).unlink()
+
+
+def add_plain_seed(root: Path, number: int) -> None:
+    (root / "seeds" / f"9{number:04d}_new.txt").write_text(
+        f"date 2030-01-{number % 28 + 1:02d} A new article number {number}. It has two sentences.\n")
+
+
+def edit_context(root: Path, number: int) -> None:
+    path = root / "content" / "context" / f"ctx-{number % 5 + 1}.md"
+    path.write_text(path.read_text().replace("title: \"", "title: \"Renamed: ", 1))
+
+
+def override_template(root: Path, number: int) -> None:
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "404.html").write_text(f"<!doctype html><title>Lost {number}</title><p>Lost.\n")
+
+
+def touch_only(root: Path, number: int) -> None:
+    path = seed(root, number)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
+
+
+def edit_config(root: Path, number: int) -> None:
+    path = root / "sitegen.toml"
+    path.write_text(path.read_text().replace('title = "', f'title = "{number} ', 1))
+
+
+EDITS = [edit_note, edit_title, edit_tags, make_draft, extend_seed, delete_annotation, delete_article,
+         add_plain_seed, edit_context, override_template, touch_only, edit_config]
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=lambda edit: edit.__name__)
+def test_every_kind_of_change_gives_a_fresh_builds_output(edit: object, site: Path,
+                                                          capsys: Capture) -> None:
+    build(site, capsys)
+    build(site, capsys)
+    edit(site, 5)  # type: ignore[operator]
+    build(site, capsys)
+    assert_as_fresh(site, capsys)
+    edit(site, 11)  # type: ignore[operator]
+    build(site, capsys)  # the spare tree is the one from two builds ago: it must catch up
+    assert_as_fresh(site, capsys)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, SIZE - 1)), min_size=1, max_size=4))
+def test_any_sequence_of_changes_gives_a_fresh_builds_output(
+        pristine: Path, tmp_path_factory: pytest.TempPathFactory, capsys: Capture, steps: list) -> None:
+    root = tmp_path_factory.mktemp("sequence") / "site"
+    shutil.copytree(pristine, root)
+    build(root, capsys)
+    for edit, number in steps:
+        try:
+            edit(root, number)
+        except StopIteration:  # the seed was deleted by an earlier step
+            continue
+        build(root, capsys)
+    assert_as_fresh(root, capsys)
+
+
+def test_a_damaged_cache_is_ignored(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    cache = site / incremental.CACHE / "build.pickle"
+    cache.write_bytes(cache.read_bytes()[: len(cache.read_bytes()) // 2])
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+    cache.write_bytes(b"\x80\x05 not a cache at all")
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
+def test_a_cache_from_another_version_is_ignored(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    cache_file = site / incremental.CACHE / "build.pickle"
+    cache = pickle.loads(cache_file.read_bytes())
+    cache.format = ("sitegen build cache", 0, "0.0.1", "another Python")
+    cache_file.write_bytes(pickle.dumps(cache))
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    pickle.dump({"not": "a cache"}, cache_file.open("wb"))
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
+def test_a_cache_that_lies_about_a_source_is_caught_by_its_signature(site: Path,
+                                                                      capsys: Capture) -> None:
+    """An edit that keeps the size and puts the old mtime back still changes ctime."""
+    build(site, capsys)
+    path = annotation(site, 2)
+    status = path.stat()
+    text = path.read_text()
+    path.write_text(text.replace(" source here", " source HERE", 1))
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert path.stat().st_size == status.st_size
+    build(site, capsys)
+    assert "source HERE" in (site / "public" / "a00002" / "index.html").read_text()
+    assert_as_fresh(site, capsys)
+
+
+def test_a_hand_edited_output_file_is_rewritten(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    build(site, capsys)
+    page = site / "public" / "a00004" / "index.html"
+    page.write_text(page.read_text().replace("<main", "<!-- edited by hand --><main", 1))
+    (site / "public" / "tags" / "index.html").unlink()
+    build(site, capsys)
+    assert "edited by hand" not in page.read_text()
+    assert_as_fresh(site, capsys)
+    build(site, capsys)  # the edited file went to the spare tree: it must not come back
+    assert_as_fresh(site, capsys)
+
+
+def test_a_deleted_output_folder_is_built_again(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    shutil.rmtree(site / "public")
+    build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
+def test_a_spare_tree_left_by_a_crashed_build_is_not_trusted(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    build(site, capsys)
+    spare = site / incremental.CACHE / "spare"
+    assert spare.is_dir()
+    (spare / "a00003" / "index.html").write_text("half written")
+    (site / incremental.CACHE / "updating").touch()  # what a build killed while updating leaves
+    build(site, capsys)
+    assert_as_fresh(site, capsys)
+    build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
+def test_errors_are_reported_as_without_the_cache(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    path = annotation(site, 6)
+    path.write_text(path.read_text().replace("\n## ", "\n## \"a quote that is nowhere\"\n\nx\n\n## ", 1))
+    before = tree(site / "public")
+    assert main(["build", "--root", str(site), "--jobs", "1"]) == 1
+    cached_err = capsys.readouterr().err
+    assert main(["build", "--root", str(site), "--jobs", "1", "--no-cache"]) == 1
+    assert capsys.readouterr().err == cached_err
+    assert "a00006.md:" in cached_err and "nothing was written" in cached_err
+    assert tree(site / "public") == before
+
+
+def test_warnings_are_reported_on_every_build(site: Path, capsys: Capture) -> None:
+    path = annotation(site, 8)
+    path.write_text(path.read_text().replace(" source here", " source <b>here</b>", 1))
+    first = build(site, capsys)
+    warnings = [line for line in first.splitlines() if ": warning: " in line]
+    assert warnings
+    again = build(site, capsys)
+    assert "(24 cached, 0 rendered)" in again
+    assert warnings == [line for line in again.splitlines() if ": warning: " in line]
+
+
+def test_no_cache_neither_reads_nor_writes_it(site: Path, capsys: Capture) -> None:
+    build(site, capsys, "--no-cache")
+    assert not (site / incremental.CACHE).exists()
+    assert "cached" not in build(site, capsys, "--no-cache")
+
+
+def test_the_cache_is_ignored_by_git_in_a_new_site(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path / "mysite")]) == 0
+    assert incremental.CACHE + "/" in (tmp_path / "mysite" / ".gitignore").read_text().split()
