@@ -23,9 +23,11 @@ again without the cache, so that its errors are reported exactly as a build from
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import io
+import marshal
 import os
 import pickle
 import shutil
@@ -64,6 +66,7 @@ from .stages import NO_STAGES, Stages
 from .theme import TemplateRenderError
 
 CACHE = ".sitegen-cache"
+CACHE_FILE = "build.cache"
 FORMAT = ("sitegen build cache", 1, __version__, sys.version)
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
 BULK = ("seeds/", "content/")  # the folders that grow with the site: read only what changed
@@ -119,21 +122,54 @@ class Cache:
     spare_inode: int = 0
     seed_problems: dict[str, tuple[bytes, tuple[Problem, ...]]] = field(default_factory=dict)
 
-    # Pickled as plain tuples, which load many times faster than named ones.
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["sources"] = {path: (*source.signature, source.digest) for path, source in self.sources.items()}
-        state["parsed"] = {path: (*record[:6], tuple(record.listing), *record[7:])
-                           for path, record in self.parsed.items()}
-        state["outputs"] = {slug: tuple(output) for slug, output in self.outputs.items()}
-        return state
+    def dump(self) -> bytes:
+        """The cache in marshal's format (plain tuples load many times faster than pickles),
+        behind a digest of it, so that a damaged file is known before it is read."""
+        state = (self.format, self.site, _pickled(self.theme_problems),
+                 {path: (*source.signature, source.digest) for path, source in self.sources.items()},
+                 {path: (*record[:6], _plain_listing(record.listing), record.refs, _pickled(record.problems))
+                  for path, record in self.parsed.items()},
+                 {slug: tuple(output) for slug, output in self.outputs.items()},
+                 self.pages, self.files, self.out_inode, self.spare, self.spare_inode,
+                 {path: (digest, _pickled(problems))
+                  for path, (digest, problems) in self.seed_problems.items()})
+        data = marshal.dumps(state)
+        return hashlib.blake2b(data, digest_size=16).digest() + data
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state["sources"] = {path: Source(values[:4], values[4]) for path, values in state["sources"].items()}
-        state["parsed"] = {path: Parsed(*values[:6], Listing._make(values[6]), *values[7:])
-                           for path, values in state["parsed"].items()}
-        state["outputs"] = {slug: Output._make(values) for slug, values in state["outputs"].items()}
-        self.__dict__.update(state)
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Cache:
+        """The cache dump() wrote; ValueError if the bytes are not one."""
+        if hashlib.blake2b(data[16:], digest_size=16).digest() != data[:16]:
+            raise ValueError("damaged")
+        (form, site, theme_problems, sources, parsed, outputs, pages, files, out_inode, spare,
+         spare_inode, seed_problems) = marshal.loads(data[16:])
+        if form != FORMAT:
+            raise ValueError("another version")
+        return cls(
+            form, site, _unpickled(theme_problems),
+            {path: Source(values[:4], values[4]) for path, values in sources.items()},
+            {path: Parsed(*values[:6], _listing(values[6]), values[7], _unpickled(values[8]))
+             for path, values in parsed.items()},
+            {slug: Output._make(values) for slug, values in outputs.items()},
+            pages, files, out_inode, spare, spare_inode,
+            {path: (digest, _unpickled(problems)) for path, (digest, problems) in seed_problems.items()})
+
+
+def _pickled(problems: tuple[Problem, ...]) -> bytes:
+    return pickle.dumps(problems) if problems else b""
+
+
+def _unpickled(data: bytes) -> tuple[Problem, ...]:
+    return pickle.loads(data) if data else ()
+
+
+def _plain_listing(listing: Listing) -> tuple[Any, ...]:
+    return (*listing[:2], listing.date.toordinal() if listing.date else None, *listing[3:])
+
+
+def _listing(values: tuple[Any, ...]) -> Listing:
+    date = dt.date.fromordinal(values[2]) if values[2] is not None else None
+    return Listing(*values[:2], date, *values[3:])
 
 
 @dataclass
@@ -196,26 +232,23 @@ def _locked(folder: Path) -> Iterator[None]:
 
 
 def load(folder: Path) -> tuple[Cache, str]:
-    """The cache, or an empty one and why: absent, unreadable, or not this version's."""
+    """The cache, or an empty one and why: absent, unreadable, damaged or another version's."""
     try:
-        data = (folder / "build.pickle").read_bytes()
+        data = (folder / CACHE_FILE).read_bytes()
     except FileNotFoundError:
         return Cache(), "no cache yet"
     except OSError as error:
         return Cache(), f"cache unreadable: {error.strerror}"
     try:
-        cache = pickle.loads(data)
-    except Exception:  # a damaged or foreign file can raise anything
-        return Cache(), "cache damaged"
-    if not isinstance(cache, Cache) or getattr(cache, "format", None) != FORMAT:
-        return Cache(), "cache from another version"
-    return cache, ""
+        return Cache.from_bytes(data), ""
+    except Exception:  # whatever a damaged or foreign file makes marshal raise
+        return Cache(), "cache damaged or from another version"
 
 
 def save(folder: Path, cache: Cache) -> None:
-    temporary = folder / f"build.pickle.{os.getpid()}"
-    temporary.write_bytes(pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(temporary, folder / "build.pickle")
+    temporary = folder / f"{CACHE_FILE}.{os.getpid()}"
+    temporary.write_bytes(cache.dump())
+    os.replace(temporary, folder / CACHE_FILE)
 
 
 def key_of(*parts: Any) -> bytes:
@@ -226,6 +259,21 @@ def key_of(*parts: Any) -> bytes:
     pickler.fast = True  # no memo: equal values pickle alike whatever objects they share
     pickler.dump(parts)
     return hashlib.blake2b(buffer.getbuffer(), digest_size=16).digest()
+
+
+def _installed() -> tuple[tuple[str, int, int], ...]:
+    """sitegen's own files (code, templates, assets) as installed: a change to any of them, even
+    without a new version number, may change every page."""
+    package = Path(__file__).parent
+    found = []
+    for folder, _, names in sorted(os.walk(package)):
+        if "__pycache__" in folder:
+            continue
+        for name in sorted(names):
+            status = os.stat(os.path.join(folder, name))
+            found.append((os.path.relpath(os.path.join(folder, name), package), status.st_size,
+                          status.st_mtime_ns))
+    return tuple(found)
 
 
 def _article_key(fingerprint: bytes, shared: bytes) -> bytes:
@@ -255,8 +303,8 @@ class _Build:
         site_files = {path: self._bytes(path) for path in found if not path.startswith(BULK)
                       or (path.startswith("content/context/") and path.endswith(".md"))}
         sources = sort_sources(site_files)
-        site_key = key_of(FORMAT, self.options.base_url, self.options.drafts, sources.config,
-                          sources.templates, sources.contexts)
+        site_key = key_of(FORMAT, _installed(), self.options.base_url, self.options.drafts,
+                          sources.config, sources.templates, sources.contexts)
         site_known = self.cache.site == site_key
         if not site_known:  # every page may change: only the output folder's record still holds
             self.cache = Cache(files=self.cache.files, out_inode=self.cache.out_inode,
@@ -581,13 +629,19 @@ class _Build:
     # -- without the cache
 
     def _from_scratch(self, why: str) -> Result:
+        """The build `sitegen build --no-cache` makes, for a site the cache found fault with:
+        its problems are then exactly those of a build from nothing (and if the fault was only the
+        cache's, the site is built all the same)."""
         problems: list[Problem] = []
         files = read_sources(self.root, problems)
-        site, build_problems = build_from_files(files, self.options, None, stages=self.stages)
-        problems += build_problems
-        if site is not None and not any(p.severity == "error" for p in problems):
-            raise AssertionError("a build the cache found errors in has none")  # pragma: no cover
-        return Result(None, problems, from_scratch=why)
+        with StagedOutput(self.out, self.force) as writer:
+            site, build_problems = build_from_files(files, self.options, writer.write, stages=self.stages,
+                                                    progress=self.progress)
+            problems += build_problems
+            if site is None or any(problem.severity == "error" for problem in problems):
+                return Result(None, problems, from_scratch=why)
+            writer.commit()
+        return Result(site, problems, 0, site.articles, why)
 
 
 def _is_seed(path: str) -> bool:  # as build.sort_sources sorts files

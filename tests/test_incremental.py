@@ -207,7 +207,7 @@ def test_any_sequence_of_changes_gives_a_fresh_builds_output(
 
 def test_a_damaged_cache_is_ignored(site: Path, capsys: Capture) -> None:
     build(site, capsys)
-    cache = site / incremental.CACHE / "build.pickle"
+    cache = site / incremental.CACHE / incremental.CACHE_FILE
     cache.write_bytes(cache.read_bytes()[: len(cache.read_bytes()) // 2])
     assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
     assert_as_fresh(site, capsys)
@@ -218,12 +218,13 @@ def test_a_damaged_cache_is_ignored(site: Path, capsys: Capture) -> None:
 
 def test_a_cache_from_another_version_is_ignored(site: Path, capsys: Capture) -> None:
     build(site, capsys)
-    cache_file = site / incremental.CACHE / "build.pickle"
-    cache = pickle.loads(cache_file.read_bytes())
+    cache_file = site / incremental.CACHE / incremental.CACHE_FILE
+    cache, reason = incremental.load(site / incremental.CACHE)
+    assert not reason and cache.parsed
     cache.format = ("sitegen build cache", 0, "0.0.1", "another Python")
-    cache_file.write_bytes(pickle.dumps(cache))
+    cache_file.write_bytes(cache.dump())
     assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
-    pickle.dump({"not": "a cache"}, cache_file.open("wb"))
+    cache_file.write_bytes(pickle.dumps({"not": "a cache"}))
     assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
     assert_as_fresh(site, capsys)
 
