@@ -330,6 +330,8 @@ class _Build:
                     contexts[entry.slug] = entry
         with self.stages.time("anchor"):
             articles = self._articles(digests, problems)
+            for path in [path for path in self.loaded if path.startswith(BULK)]:
+                del self.loaded[path]  # parsed: a page rendered later reads its files again
         with self.stages.time("assemble"):
             failed = any(problem.severity == "error" for problem in problems) or _fails_checks(
                 self.new.parsed.values(), contexts, self.options)
