@@ -540,24 +540,31 @@ class _Build:
         return None
 
     def _retire(self, old: Path | None) -> None:
-        """Keep the replaced site as the next build's spare, with what of it was checked."""
+        """Keep the replaced site as the next build's spare, with what of it was checked; with
+        no such site, make a spare of links to the new one, so that the next build is quick too."""
         self.new.out_inode = os.stat(self.out).st_ino
-        if old is None:
-            return
         spare = self.folder / "spare"
-        if not self.old_files:  # a folder the cache knows nothing of cannot be brought up to date
+        if old is not None and self.old_files:
+            try:
+                if old != spare:
+                    shutil.rmtree(spare, ignore_errors=True)
+                    os.rename(old, spare)
+                self.new.spare_inode = os.stat(spare).st_ino
+                self.new.spare = {path: self.verified.get(path, (UNKNOWN, entry[1]))
+                                  for path, entry in self.old_files.items()}
+                return
+            except OSError:  # another device
+                pass
+        if old is not None:  # a folder the cache knows nothing of cannot be brought up to date
             shutil.rmtree(old, ignore_errors=True)
-            return
+        shutil.rmtree(spare, ignore_errors=True)
         try:
-            if old != spare:
-                shutil.rmtree(spare, ignore_errors=True)
-                os.rename(old, spare)
-        except OSError:  # another device: no spare
-            shutil.rmtree(old, ignore_errors=True)
+            _link_tree(self.out, spare, self.new.files)
+        except OSError:  # no hard links here, or another device: no spare
+            shutil.rmtree(spare, ignore_errors=True)
             return
         self.new.spare_inode = os.stat(spare).st_ino
-        self.new.spare = {path: self.verified.get(path, (UNKNOWN, entry[1]))
-                          for path, entry in self.old_files.items()}
+        self.new.spare = dict(self.new.files)  # the same files: the same inodes
 
     def _record(self, built: Built, files: dict[str, Entry]) -> None:
         self.new.files = files
@@ -644,6 +651,18 @@ class _Build:
                 return Result(None, problems, from_scratch=why)
             writer.commit()
         return Result(site, problems, 0, site.articles, why)
+
+
+def _link_tree(source: Path, target: Path, files: Mapping[str, Entry]) -> None:
+    """A tree of hard links at target to these files of source (not one byte copied)."""
+    made = set()
+    os.mkdir(target, 0o755)
+    for path in files:
+        folder = path.rpartition("/")[0]
+        if folder and folder not in made:
+            os.makedirs(target / folder, 0o755, exist_ok=True)
+            made.add(folder)
+        os.link(source / path, target / path)
 
 
 def _is_seed(path: str) -> bool:  # as build.sort_sources sorts files

@@ -381,7 +381,8 @@ CRASH = {  # patches run in a child process that then builds: it dies at the mar
         "output._exchange = lambda first, second: False  # a system without renameat2\n"
         "real_rename = os.rename\n"
         "def rename(source, target):\n"
-        "    if '.public.new-' in str(source): os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    if '.public.new-' in str(source) or str(source).endswith('.sitegen-cache/spare'):\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)  # a new tree, or the cache's spare tree\n"
         "    real_rename(source, target)\n"
         "os.rename = rename\n"),
 }
@@ -398,7 +399,9 @@ def test_case_21_a_build_killed_midway_never_leaves_a_mix_and_the_next_build_rec
     killed = subprocess.run([sys.executable, "-c", script, "build", "--root", str(root), "--jobs", "1"],
                             env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, timeout=60)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert leftovers(root)  # what the dead build left behind
+    # What the dead build left behind: a new tree beside public/, or the cache's spare tree
+    # half brought up to date (and marked so).
+    assert leftovers(root) or (root / ".sitegen-cache" / "updating").exists()
     if (root / "public").exists():
         assert snapshot(root / "public") == old  # never a mix
     (root / "content" / "b.md").write_text(annotation('## "no such words"\nX.', front="slug: b\n"))
@@ -490,14 +493,22 @@ def _fail_writing(monkeypatch):
 
 
 def _fail_making_the_new_folder(monkeypatch):
-    real = os.mkdir
+    """A disk turned read-only: no new folder beside public/, no new file anywhere (the cache's
+    spare tree included)."""
+    real_mkdir, real_open = os.mkdir, os.open
 
     def mkdir(path, *args, **kwargs):
         if ".public.new-" in str(path):
             raise OSError(errno.EROFS, "Read-only file system", str(path))
-        real(path, *args, **kwargs)
+        real_mkdir(path, *args, **kwargs)
+
+    def open_file(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(os, "open", open_file)
 
 
 def _fail_moving_public_aside(monkeypatch):
@@ -725,5 +736,7 @@ def test_case_21_a_build_killed_right_after_the_atomic_exchange_leaves_the_whole
                             env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, timeout=60)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert b"New." in (root / "public" / "a" / "index.html").read_bytes()  # whole, and new
-    assert leftovers(root)  # the old site, swapped out, not yet removed
+    # The old site, swapped out: beside public/, or in the cache as a spare not yet recorded
+    assert leftovers(root) or (root / ".sitegen-cache" / "updating").exists()
     assert cli_build(root) == 0 and not leftovers(root)
+    assert not (root / ".sitegen-cache" / "updating").exists()
