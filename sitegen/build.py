@@ -158,8 +158,8 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
     with stages.time("parse"):
         sources = sort_sources(files)
         problems: list[Problem] = []
-        config = _read_config(sources, options, problems)
-        theme = _read_theme(sources, problems, memo)
+        config = read_config(sources, options, problems)
+        theme = read_theme(sources, problems, memo)
         seeds = _parse_seeds(sources, problems, memo)
         contexts = {entry.slug: entry for entry in _parse_contexts(sources.contexts, problems, memo)}
     with stages.time("anchor"):
@@ -189,10 +189,10 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
 
 def site_config(files: Mapping[str, bytes]) -> Config:
     """The site's config as written (problems aside), for commands that need it before a build."""
-    return _read_config(sort_sources(files), Options(), [])
+    return read_config(sort_sources(files), Options(), [])
 
 
-def _read_config(sources: Sources, options: Options, problems: list[Problem]) -> Config:
+def read_config(sources: Sources, options: Options, problems: list[Problem]) -> Config:
     texts = {}
     for path, data in sources.config.items():
         text, decode_problems = decode_text(path, data)
@@ -210,7 +210,7 @@ def _read_config(sources: Sources, options: Options, problems: list[Problem]) ->
     return config
 
 
-def _read_theme(sources: Sources, problems: list[Problem], memo: Memo, check: bool = True,
+def read_theme(sources: Sources, problems: list[Problem], memo: Memo, check: bool = True,
                 compiled: Path | None = None) -> Theme:
     """The theme with the site's templates; `check` compiles each now to report its problems.
     `compiled`: where compiled templates are kept between processes (see Theme)."""
@@ -243,14 +243,14 @@ def _parse_seeds(sources: Sources, problems: list[Problem], memo: Memo) -> dict[
 def _parse_contexts(files: dict[str, bytes], problems: list[Problem], memo: Memo) -> list[ContextEntry]:
     entries = []
     for path, data in files.items():
-        entry, entry_problems = memo.get("context", (path, data), partial(_parse_context, path, data))
+        entry, entry_problems = memo.get("context", (path, data), partial(parse_context, path, data))
         problems += entry_problems
         if entry is not None:
             entries.append(entry)
     return entries
 
 
-def _parse_context(path: str, data: bytes) -> tuple[ContextEntry | None, list[Problem]]:
+def parse_context(path: str, data: bytes) -> tuple[ContextEntry | None, list[Problem]]:
     text, problems = decode_text(path, data)
     if text is None:
         return None, problems
@@ -262,18 +262,18 @@ Annotated = tuple[Annotation | None, tuple[Anchor, ...], list[Problem]]
 
 def _annotate_once(memo: Memo, seeds: dict[str, Seed], seed_names: frozenset[str], names_key: bytes,
                    all_seeds: object, source: tuple[str, bytes]) -> Annotated:
-    """_annotate, reused while the file, its seed and the set of seed names are unchanged.
+    """annotate, reused while the file, its seed and the set of seed names are unchanged.
 
     The seed is guessed from the file's bytes, only to key the memo: when the guess names no
     seed, the key holds every seed instead, so that a wrong guess can never reuse a stale result.
     """
     path, data = source
-    seed = seeds.get(_declared_seed(data))
+    seed = seeds.get(declared_seed(data))
     key = (path, data, seed or all_seeds, names_key)
-    return memo.get("annotation", key, partial(_annotate, seeds, seed_names, source))
+    return memo.get("annotation", key, partial(annotate, seeds, seed_names, source))
 
 
-def _declared_seed(data: bytes) -> str:
+def declared_seed(data: bytes) -> str:
     """The seed named on a `seed:` line near the file's start, read cheaply (may be wrong)."""
     start = data.find(b"\nseed", 0, 4096) + 5
     if start == 4:
@@ -286,7 +286,7 @@ def _declared_seed(data: bytes) -> str:
     return name.removeprefix("seeds/")
 
 
-def _annotate(seeds: dict[str, Seed], seed_names: frozenset[str], source: tuple[str, bytes]) -> Annotated:
+def annotate(seeds: dict[str, Seed], seed_names: frozenset[str], source: tuple[str, bytes]) -> Annotated:
     """Parse one annotation file and anchor its notes in its seed (drafts too: always checked)."""
     path, data = source
     text, problems = decode_text(path, data)

@@ -23,37 +23,47 @@ again without the cache, so that its errors are reported exactly as a build from
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import hashlib
-import io
-import marshal
 import os
-import pickle
 import shutil
-import sys
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from . import __version__
 from .anchoring import slugify
 from .annotations import RESERVED_SLUGS
 from .build import (
     CONFIG_FILES,
     Options,
-    _annotate,
-    _parse_context,
-    _read_config,
-    _read_theme,
+    annotate,
     build_from_files,
+    declared_seed,
     inside_root,
     make_article,
+    parse_context,
     plain_article,
+    read_config,
     read_sources,
+    read_theme,
     sort_sources,
+)
+from .cache import (
+    CACHE,
+    FORMAT,
+    Cache,
+    Output,
+    Parsed,
+    Source,
+    article_key,
+    citations,
+    compact_cites,
+    installed,
+    key_of,
+    load,
+    save,
 )
 from .memo import NO_MEMO
 from .model import Article, Listing, Location, Problem, Seed, Site
@@ -61,115 +71,12 @@ from .output import UNKNOWN, Entry, StagedOutput, remove_leftovers, signature
 from .parallel import parallel_imap
 from .progress import NO_PROGRESS, Progress
 from .seeds import parse_seed, slug_from_name
-from .site import Built, Citation, NoteRef, RenderedArticle, build_site_reusing
+from .site import Built, RenderedArticle, build_site_reusing
 from .stages import NO_STAGES, Stages
 from .theme import TemplateRenderError
 
-CACHE = ".sitegen-cache"
-CACHE_FILE = "build.cache"
-FORMAT = ("sitegen build cache", 1, __version__, sys.version)
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
 BULK = ("seeds/", "content/")  # the folders that grow with the site: read only what changed
-
-
-class Source(NamedTuple):
-    signature: tuple[int, int, int, int]  # size, mtime, ctime, inode
-    digest: bytes
-
-
-class Parsed(NamedTuple):
-    """What one annotation file (or a seed nobody annotates) gave, while its files are unchanged."""
-
-    source: str  # the annotation's path, or the plain seed's
-    digest: bytes  # of that file
-    seed: str  # the seed's path
-    seed_digest: bytes
-    draft: bool
-    fingerprint: bytes
-    listing: Listing
-    refs: tuple[str, ...]  # the context entries it cites
-    problems: tuple[Problem, ...]  # warnings: a build with errors leaves no cache
-
-
-class Output(NamedTuple):
-    """An article's two files, as they were rendered."""
-
-    key: bytes  # the article's fingerprint with what every article page shares
-    cites: tuple[tuple[str, int, str, str] | tuple[str], ...]  # entry, note number, id, quote
-
-
-def _compact(cites: tuple[tuple[str, Citation], ...]) -> tuple[Any, ...]:
-    return tuple((slug, *citation.note) if citation.note else (slug,) for slug, citation in cites)
-
-
-def _citations(listing: Listing, cites: tuple[Any, ...]) -> tuple[tuple[str, Citation], ...]:
-    return tuple((cite[0], Citation(listing, NoteRef(*cite[1:]) if len(cite) > 1 else None))
-                 for cite in cites)
-
-
-@dataclass
-class Cache:
-    format: tuple[Any, ...] = FORMAT
-    site: bytes = b""  # digest of every site-wide input: config, templates, context entries, options
-    theme_problems: tuple[Problem, ...] = ()
-    sources: dict[str, Source] = field(default_factory=dict)
-    parsed: dict[str, Parsed] = field(default_factory=dict)
-    outputs: dict[str, Output] = field(default_factory=dict)  # by slug
-    pages: dict[str, bytes] = field(default_factory=dict)  # output path -> key of its data
-    files: dict[str, Entry] = field(default_factory=dict)  # what the output folder holds
-    out_inode: int = 0
-    spare: dict[str, Entry] = field(default_factory=dict)  # what the spare tree holds
-    spare_inode: int = 0
-    seed_problems: dict[str, tuple[bytes, tuple[Problem, ...]]] = field(default_factory=dict)
-
-    def dump(self) -> bytes:
-        """The cache in marshal's format (plain tuples load many times faster than pickles),
-        behind a digest of it, so that a damaged file is known before it is read."""
-        state = (self.format, self.site, _pickled(self.theme_problems),
-                 {path: (*source.signature, source.digest) for path, source in self.sources.items()},
-                 {path: (*record[:6], _plain_listing(record.listing), record.refs, _pickled(record.problems))
-                  for path, record in self.parsed.items()},
-                 {slug: tuple(output) for slug, output in self.outputs.items()},
-                 self.pages, self.files, self.out_inode, self.spare, self.spare_inode,
-                 {path: (digest, _pickled(problems))
-                  for path, (digest, problems) in self.seed_problems.items()})
-        data = marshal.dumps(state)
-        return hashlib.blake2b(data, digest_size=16).digest() + data
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Cache:
-        """The cache dump() wrote; ValueError if the bytes are not one."""
-        if hashlib.blake2b(data[16:], digest_size=16).digest() != data[:16]:
-            raise ValueError("damaged")
-        (form, site, theme_problems, sources, parsed, outputs, pages, files, out_inode, spare,
-         spare_inode, seed_problems) = marshal.loads(data[16:])
-        if form != FORMAT:
-            raise ValueError("another version")
-        return cls(
-            form, site, _unpickled(theme_problems),
-            {path: Source(values[:4], values[4]) for path, values in sources.items()},
-            {path: Parsed(*values[:6], _listing(values[6]), values[7], _unpickled(values[8]))
-             for path, values in parsed.items()},
-            {slug: Output._make(values) for slug, values in outputs.items()},
-            pages, files, out_inode, spare, spare_inode,
-            {path: (digest, _unpickled(problems)) for path, (digest, problems) in seed_problems.items()})
-
-
-def _pickled(problems: tuple[Problem, ...]) -> bytes:
-    return pickle.dumps(problems) if problems else b""
-
-
-def _unpickled(data: bytes) -> tuple[Problem, ...]:
-    return pickle.loads(data) if data else ()
-
-
-def _plain_listing(listing: Listing) -> tuple[Any, ...]:
-    return (*listing[:2], listing.date.toordinal() if listing.date else None, *listing[3:])
-
-
-def _listing(values: tuple[Any, ...]) -> Listing:
-    date = dt.date.fromordinal(values[2]) if values[2] is not None else None
-    return Listing(*values[:2], date, *values[3:])
 
 
 @dataclass
@@ -231,55 +138,6 @@ def _locked(folder: Path) -> Iterator[None]:
         yield
 
 
-def load(folder: Path) -> tuple[Cache, str]:
-    """The cache, or an empty one and why: absent, unreadable, damaged or another version's."""
-    try:
-        data = (folder / CACHE_FILE).read_bytes()
-    except FileNotFoundError:
-        return Cache(), "no cache yet"
-    except OSError as error:
-        return Cache(), f"cache unreadable: {error.strerror}"
-    try:
-        return Cache.from_bytes(data), ""
-    except Exception:  # whatever a damaged or foreign file makes marshal raise
-        return Cache(), "cache damaged or from another version"
-
-
-def save(folder: Path, cache: Cache) -> None:
-    temporary = folder / f"{CACHE_FILE}.{os.getpid()}"
-    temporary.write_bytes(cache.dump())
-    os.replace(temporary, folder / CACHE_FILE)
-
-
-def key_of(*parts: Any) -> bytes:
-    """A digest of values as they are pickled (pages' data: never articles, which stand for
-    their source bytes by their fingerprints)."""
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True  # no memo: equal values pickle alike whatever objects they share
-    pickler.dump(parts)
-    return hashlib.blake2b(buffer.getbuffer(), digest_size=16).digest()
-
-
-def _installed() -> tuple[tuple[str, int, int], ...]:
-    """sitegen's own files (code, templates, assets) as installed: a change to any of them, even
-    without a new version number, may change every page."""
-    package = Path(__file__).parent
-    found = []
-    for folder, _, names in sorted(os.walk(package)):
-        if "__pycache__" in folder:
-            continue
-        for name in sorted(names):
-            status = os.stat(os.path.join(folder, name))
-            found.append((os.path.relpath(os.path.join(folder, name), package), status.st_size,
-                          status.st_mtime_ns))
-    return tuple(found)
-
-
-def _article_key(fingerprint: bytes, shared: bytes) -> bytes:
-    return hashlib.blake2b(fingerprint + shared, digest_size=16).digest()
-
-
 class _Build:
     def __init__(self, root: Path, out: Path, folder: Path, options: Options, force: bool,
                  stages: Stages, progress: Progress) -> None:
@@ -303,7 +161,7 @@ class _Build:
         site_files = {path: self._bytes(path) for path in found if not path.startswith(BULK)
                       or (path.startswith("content/context/") and path.endswith(".md"))}
         sources = sort_sources(site_files)
-        site_key = key_of(FORMAT, _installed(), self.options.base_url, self.options.drafts,
+        site_key = key_of(FORMAT, installed(), self.options.base_url, self.options.drafts,
                           sources.config, sources.templates, sources.contexts)
         site_known = self.cache.site == site_key
         if not site_known:  # every page may change: only the output folder's record still holds
@@ -314,17 +172,17 @@ class _Build:
         self.old_files = self._checked_files()
 
         with self.stages.time("parse"):
-            config = _read_config(sources, self.options, problems)
+            config = read_config(sources, self.options, problems)
             theme_problems: list[Problem] = []
             compiled = self.folder / "templates"
             compiled.mkdir(exist_ok=True)
-            theme = _read_theme(sources, theme_problems, NO_MEMO, not site_known, compiled)
+            theme = read_theme(sources, theme_problems, NO_MEMO, not site_known, compiled)
             self.new.theme_problems = tuple(theme_problems) if not site_known else self.cache.theme_problems
             problems += self.new.theme_problems
             problems += self._seed_problems(digests)
             contexts = {}
             for path, data in sources.contexts.items():
-                entry, entry_problems = _parse_context(path, data)
+                entry, entry_problems = parse_context(path, data)
                 problems += entry_problems
                 if entry is not None:
                     contexts[entry.slug] = entry
@@ -463,9 +321,7 @@ class _Build:
         made: dict[str, Article] = {}
         if todo:
             # Parsed before the workers fork, so that they have them: the seeds the files name.
-            from .build import _declared_seed
-
-            named = {_declared_seed(self._bytes(path)) for path in todo}
+            named = {declared_seed(self._bytes(path)) for path in todo}
             for name in (self.seed_names if "" in named else named & self.seed_names):
                 self._seed(name)
             self.progress.start("anchor", len(todo))
@@ -512,7 +368,7 @@ class _Build:
                 if not record.draft or self.options.drafts]
 
     def _annotate(self, path: str) -> Any:
-        return _annotate(self.seeds, self.seed_names, (path, self._bytes(path)))
+        return annotate(self.seeds, self.seed_names, (path, self._bytes(path)))
 
     # -- output
 
@@ -569,8 +425,8 @@ class _Build:
     def _record(self, built: Built, files: dict[str, Entry]) -> None:
         self.new.files = files
         for article, result in built.rendered:
-            self.new.outputs[article.slug] = Output(_article_key(article.fingerprint, built.shared),
-                                                    _compact(result.cites))
+            self.new.outputs[article.slug] = Output(article_key(article.fingerprint, built.shared),
+                                                    compact_cites(result.cites))
         for slug, output in self.cache.outputs.items():
             if slug not in self.new.outputs and f"{slug}/index.html" in files:
                 self.new.outputs[slug] = output
@@ -584,13 +440,13 @@ class _Build:
 
     def keep_article(self, article: Article | Stored, shared: bytes) -> RenderedArticle | None:
         output = self.cache.outputs.get(article.slug)
-        if output is None or output.key != _article_key(article.fingerprint, shared):
+        if output is None or output.key != article_key(article.fingerprint, shared):
             return None
         paths = (f"{article.slug}/index.html", f"{article.slug}/annotations.json")
         if not all(self._intact(path) for path in paths):
             return None
         assert self.writer is not None
-        return RenderedArticle((), None, _citations(article.listing, output.cites),
+        return RenderedArticle((), None, citations(article.listing, output.cites),
                                tuple((path, self.writer.keep(path)) for path in paths))
 
     def keep_page(self, path: str, key: bytes) -> Entry | None:

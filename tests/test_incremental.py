@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sitegen import incremental
+from sitegen import cache as stored
 from sitegen.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -207,7 +207,7 @@ def test_any_sequence_of_changes_gives_a_fresh_builds_output(
 
 def test_a_damaged_cache_is_ignored(site: Path, capsys: Capture) -> None:
     build(site, capsys)
-    cache = site / incremental.CACHE / incremental.CACHE_FILE
+    cache = site / stored.CACHE / stored.CACHE_FILE
     cache.write_bytes(cache.read_bytes()[: len(cache.read_bytes()) // 2])
     assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
     assert_as_fresh(site, capsys)
@@ -218,8 +218,8 @@ def test_a_damaged_cache_is_ignored(site: Path, capsys: Capture) -> None:
 
 def test_a_cache_from_another_version_is_ignored(site: Path, capsys: Capture) -> None:
     build(site, capsys)
-    cache_file = site / incremental.CACHE / incremental.CACHE_FILE
-    cache, reason = incremental.load(site / incremental.CACHE)
+    cache_file = site / stored.CACHE / stored.CACHE_FILE
+    cache, reason = stored.load(site / stored.CACHE)
     assert not reason and cache.parsed
     cache.format = ("sitegen build cache", 0, "0.0.1", "another Python")
     cache_file.write_bytes(cache.dump())
@@ -267,10 +267,10 @@ def test_a_deleted_output_folder_is_built_again(site: Path, capsys: Capture) -> 
 def test_a_spare_tree_left_by_a_crashed_build_is_not_trusted(site: Path, capsys: Capture) -> None:
     build(site, capsys)
     build(site, capsys)
-    spare = site / incremental.CACHE / "spare"
+    spare = site / stored.CACHE / "spare"
     assert spare.is_dir()
     (spare / "a00003" / "index.html").write_text("half written")
-    (site / incremental.CACHE / "updating").touch()  # what a build killed while updating leaves
+    (site / stored.CACHE / "updating").touch()  # what a build killed while updating leaves
     build(site, capsys)
     assert_as_fresh(site, capsys)
     build(site, capsys)
@@ -303,10 +303,10 @@ def test_warnings_are_reported_on_every_build(site: Path, capsys: Capture) -> No
 
 def test_no_cache_neither_reads_nor_writes_it(site: Path, capsys: Capture) -> None:
     build(site, capsys, "--no-cache")
-    assert not (site / incremental.CACHE).exists()
+    assert not (site / stored.CACHE).exists()
     assert "cached" not in build(site, capsys, "--no-cache")
 
 
 def test_the_cache_is_ignored_by_git_in_a_new_site(tmp_path: Path) -> None:
     assert main(["init", str(tmp_path / "mysite")]) == 0
-    assert incremental.CACHE + "/" in (tmp_path / "mysite" / ".gitignore").read_text().split()
+    assert stored.CACHE + "/" in (tmp_path / "mysite" / ".gitignore").read_text().split()

@@ -1,0 +1,179 @@
+"""What `sitegen build` remembers between runs, in .sitegen-cache/ (see incremental).
+
+Stored in marshal's format, which loads plain tuples several times faster than pickle, behind a
+digest of it, so that a damaged file is known before it is read. Only plain values are stored:
+names, digests, signatures, listings and citations as tuples, problems (rare) pickled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import marshal
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import __version__
+from .model import Listing, Problem
+from .output import Entry
+from .site import Citation, NoteRef
+
+CACHE = ".sitegen-cache"
+CACHE_FILE = "build.cache"
+FORMAT = ("sitegen build cache", 1, __version__, sys.version)
+
+
+class Source(NamedTuple):
+    signature: tuple[int, int, int, int]  # size, mtime, ctime, inode
+    digest: bytes
+
+
+class Parsed(NamedTuple):
+    """What one annotation file (or a seed nobody annotates) gave, while its files are unchanged."""
+
+    source: str  # the annotation's path, or the plain seed's
+    digest: bytes  # of that file
+    seed: str  # the seed's path
+    seed_digest: bytes
+    draft: bool
+    fingerprint: bytes
+    listing: Listing
+    refs: tuple[str, ...]  # the context entries it cites
+    problems: tuple[Problem, ...]  # warnings: a build with errors leaves no cache
+
+
+class Output(NamedTuple):
+    """An article's two files, as they were rendered."""
+
+    key: bytes  # the article's fingerprint with what every article page shares
+    cites: tuple[tuple[str, int, str, str] | tuple[str], ...]  # entry, note number, id, quote
+
+
+def compact_cites(cites: tuple[tuple[str, Citation], ...]) -> tuple[Any, ...]:
+    return tuple((slug, *citation.note) if citation.note else (slug,) for slug, citation in cites)
+
+
+def citations(listing: Listing, cites: tuple[Any, ...]) -> tuple[tuple[str, Citation], ...]:
+    return tuple((cite[0], Citation(listing, NoteRef(*cite[1:]) if len(cite) > 1 else None))
+                 for cite in cites)
+
+
+@dataclass
+class Cache:
+    format: tuple[Any, ...] = FORMAT
+    site: bytes = b""  # digest of every site-wide input: config, templates, context entries, options
+    theme_problems: tuple[Problem, ...] = ()
+    sources: dict[str, Source] = field(default_factory=dict)
+    parsed: dict[str, Parsed] = field(default_factory=dict)
+    outputs: dict[str, Output] = field(default_factory=dict)  # by slug
+    pages: dict[str, bytes] = field(default_factory=dict)  # output path -> key of its data
+    files: dict[str, Entry] = field(default_factory=dict)  # what the output folder holds
+    out_inode: int = 0
+    spare: dict[str, Entry] = field(default_factory=dict)  # what the spare tree holds
+    spare_inode: int = 0
+    seed_problems: dict[str, tuple[bytes, tuple[Problem, ...]]] = field(default_factory=dict)
+
+    def dump(self) -> bytes:
+        """The cache in marshal's format (plain tuples load many times faster than pickles),
+        behind a digest of it, so that a damaged file is known before it is read."""
+        state = (self.format, self.site, _pickled(self.theme_problems),
+                 {path: (*source.signature, source.digest) for path, source in self.sources.items()},
+                 {path: (*record[:6], _plain_listing(record.listing), record.refs, _pickled(record.problems))
+                  for path, record in self.parsed.items()},
+                 {slug: tuple(output) for slug, output in self.outputs.items()},
+                 self.pages, self.files, self.out_inode, self.spare, self.spare_inode,
+                 {path: (digest, _pickled(problems))
+                  for path, (digest, problems) in self.seed_problems.items()})
+        data = marshal.dumps(state)
+        return hashlib.blake2b(data, digest_size=16).digest() + data
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Cache:
+        """The cache dump() wrote; ValueError if the bytes are not one."""
+        if hashlib.blake2b(data[16:], digest_size=16).digest() != data[:16]:
+            raise ValueError("damaged")
+        (form, site, theme_problems, sources, parsed, outputs, pages, files, out_inode, spare,
+         spare_inode, seed_problems) = marshal.loads(data[16:])
+        if form != FORMAT:
+            raise ValueError("another version")
+        return cls(
+            form, site, _unpickled(theme_problems),
+            {path: Source(values[:4], values[4]) for path, values in sources.items()},
+            {path: Parsed(*values[:6], _listing(values[6]), values[7], _unpickled(values[8]))
+             for path, values in parsed.items()},
+            {slug: Output._make(values) for slug, values in outputs.items()},
+            pages, files, out_inode, spare, spare_inode,
+            {path: (digest, _unpickled(problems)) for path, (digest, problems) in seed_problems.items()})
+
+
+def _pickled(problems: tuple[Problem, ...]) -> bytes:
+    return pickle.dumps(problems) if problems else b""
+
+
+def _unpickled(data: bytes) -> tuple[Problem, ...]:
+    return pickle.loads(data) if data else ()
+
+
+def _plain_listing(listing: Listing) -> tuple[Any, ...]:
+    return (*listing[:2], listing.date.toordinal() if listing.date else None, *listing[3:])
+
+
+def _listing(values: tuple[Any, ...]) -> Listing:
+    date = dt.date.fromordinal(values[2]) if values[2] is not None else None
+    return Listing(*values[:2], date, *values[3:])
+
+
+
+
+def load(folder: Path) -> tuple[Cache, str]:
+    """The cache, or an empty one and why: absent, unreadable, damaged or another version's."""
+    try:
+        data = (folder / CACHE_FILE).read_bytes()
+    except FileNotFoundError:
+        return Cache(), "no cache yet"
+    except OSError as error:
+        return Cache(), f"cache unreadable: {error.strerror}"
+    try:
+        return Cache.from_bytes(data), ""
+    except Exception:  # whatever a damaged or foreign file makes marshal raise
+        return Cache(), "cache damaged or from another version"
+
+
+def save(folder: Path, cache: Cache) -> None:
+    temporary = folder / f"{CACHE_FILE}.{os.getpid()}"
+    temporary.write_bytes(cache.dump())
+    os.replace(temporary, folder / CACHE_FILE)
+
+
+def key_of(*parts: Any) -> bytes:
+    """A digest of values as they are pickled (pages' data: never articles, which stand for
+    their source bytes by their fingerprints)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: equal values pickle alike whatever objects they share
+    pickler.dump(parts)
+    return hashlib.blake2b(buffer.getbuffer(), digest_size=16).digest()
+
+
+def installed() -> tuple[tuple[str, int, int], ...]:
+    """sitegen's own files (code, templates, assets) as installed: a change to any of them, even
+    without a new version number, may change every page."""
+    package = Path(__file__).parent
+    found = []
+    for folder, _, names in sorted(os.walk(package)):
+        if "__pycache__" in folder:
+            continue
+        for name in sorted(names):
+            status = os.stat(os.path.join(folder, name))
+            found.append((os.path.relpath(os.path.join(folder, name), package), status.st_size,
+                          status.st_mtime_ns))
+    return tuple(found)
+
+
+def article_key(fingerprint: bytes, shared: bytes) -> bytes:
+    return hashlib.blake2b(fingerprint + shared, digest_size=16).digest()
