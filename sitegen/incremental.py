@@ -76,6 +76,7 @@ from .stages import NO_STAGES, Stages
 from .theme import TemplateRenderError
 
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
+UNTRUSTED = (-1, 0, 0, 0)  # the signature recorded for such a file: it matches none
 BULK = ("seeds/", "content/")  # the folders that grow with the site: read only what changed
 
 
@@ -262,13 +263,15 @@ class _Build:
         for path, status in found.items():
             sig = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
             known = self.cache.sources.get(path)
-            if known is not None and known.signature == sig and status.st_mtime_ns < started - RACY_NS \
-                    and status.st_ctime_ns < started - RACY_NS:
+            if known is not None and known.signature == sig:
                 digests[path] = known.digest
             else:
                 data = self._bytes(path, problems)
                 digests[path] = hashlib.blake2b(data, digest_size=16).digest()
-            self.new.sources[path] = Source(sig, digests[path])
+            # A file changed just before it was read may change again within the same tick of
+            # the file system's clock, keeping its signature: its signature is not trusted then.
+            racy = max(status.st_mtime_ns, status.st_ctime_ns) >= started - RACY_NS
+            self.new.sources[path] = Source(UNTRUSTED if racy else sig, digests[path])
         return digests
 
     def _bytes(self, path: str, problems: list[Problem] | None = None) -> bytes:
