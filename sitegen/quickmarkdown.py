@@ -15,9 +15,9 @@ from collections.abc import Callable
 PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t]*\n)+")  # whole blank lines: indentation still counts
 LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 # Lines that could open or close a block: headings, quotes, lists, rules, fences, code, tables,
-# HTML, link reference definitions, setext underlines, hard breaks, trailing tabs (kept by
-# markdown-it, where trailing spaces are dropped).
-BLOCK_LINE = re.compile(r"[ ]{0,3}(?:[#>+\-*=`~|<]|\d+[.)]|\[[^\]]*\]:)|[ ]*\t|[ ]{4}|.*(?:  |\\|\t)$")
+# HTML, link reference definitions, setext underlines, hard breaks, trailing tabs, even before
+# trailing spaces (markdown-it keeps the tabs and drops only the spaces).
+BLOCK_LINE = re.compile(r"[ ]{0,3}(?:[#>+\-*=`~|<]|\d+[.)]|\[[^\]]*\]:)|[ ]*\t|[ ]{4}|.*(?:  |\\|\t[ ]*)$")
 UNSUPPORTED = re.compile(r"[<\\]|!\[|~~|&#?\w+;|\]\[|\[\]")
 LINK = re.compile(r"\[([^\[\]\n*_`]+)\]\(([A-Za-z0-9\-._~:/?#@!$&*+,;=]+)\)")
 # A citation of a context entry: [[slug]] or [[slug|link text]]. The one definition of the syntax.

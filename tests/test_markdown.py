@@ -43,6 +43,7 @@ TOKENS = st.sampled_from([
 @example("On *1 April* 2001 a **US** plane; see [the report](https://example.org/a?b=1&c=2).")
 @example("Line one\nline two.\n\nPara two _em_, `code`.")
 @example("word\t\nword")  # markdown-it keeps a trailing tab
+@example("word\t \nword")  # ... and drops the spaces after it
 def test_quick_path_renders_exactly_what_markdown_it_renders(text):
     quick = render_simple(text, is_safe_link, lambda slug, label: _context(slug, label))
     if quick is not None:
