@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -56,49 +56,57 @@ def read_sources(root: Path, problems: list[Problem] | None = None) -> dict[str,
     A link that leads outside root is never read, and an unreadable file is left out: each goes
     to problems as an error instead."""
     refused = [] if problems is None else problems
-    files = {}
-    for path in source_paths(root, refused):
-        if (data := read_source(root, path, refused)) is not None:
-            files[path] = data
-    return files
-
-
-def source_paths(root: Path, problems: list[Problem]) -> list[str]:
-    """The paths read_sources reads, links out of root left out (with an error in problems)."""
-    paths = [name for name in CONFIG_FILES
-             if (root / name).is_file() and inside_root(root, root / name, problems)]
-    for folder in SOURCE_FOLDERS:
-        paths += folder_paths(root, root / folder, problems)
-    return paths
+    return _read_all(root, scan_sources(root, refused), refused)
 
 
 def read_folder(root: Path, folder: Path, problems: list[Problem] | None = None) -> dict[str, bytes]:
-    """Every file below folder (hidden files and editor backups left out), keyed from root.
-
-    Links to folders are not followed; links out of root are refused (see read_sources)."""
+    """Every file below folder (as read_sources reads them), keyed from root."""
     refused = [] if problems is None else problems
-    files: dict[str, bytes] = {}
-    for path in folder_paths(root, folder, refused):
-        if (data := read_source(root, path, refused)) is not None:
-            files[path] = data
-    return files
+    return _read_all(root, scan_folder(root, folder, refused), refused)
 
 
-def folder_paths(root: Path, folder: Path, problems: list[Problem]) -> list[str]:
-    if not inside_root(root, folder, problems):
-        return []
-    paths = []
-    for directory, subdirectories, names in os.walk(folder):
-        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
-        for name in subdirectories:
-            inside_root(root, Path(directory, name), problems)
-        for name in sorted(names):
-            if name.startswith(".") or name.endswith("~"):
-                continue
-            path = Path(directory, name)
-            if inside_root(root, path, problems):
-                paths.append(path.relative_to(root).as_posix())
-    return paths
+def _read_all(root: Path, paths: Iterable[str], problems: list[Problem]) -> dict[str, bytes]:
+    return {path: data for path in paths if (data := read_source(root, path, problems)) is not None}
+
+
+def scan_sources(root: Path, problems: list[Problem]) -> dict[str, os.stat_result]:
+    """The site's source files, by path relative to root, with their status (one call each):
+    the config files, then what the source folders hold."""
+    found = {name: (root / name).stat() for name in CONFIG_FILES
+             if (root / name).is_file() and inside_root(root, root / name, problems)}
+    for folder in SOURCE_FOLDERS:
+        found.update(scan_folder(root, root / folder, problems))
+    return found
+
+
+def scan_folder(root: Path, folder: Path, problems: list[Problem]) -> dict[str, os.stat_result]:
+    """Every file below folder but hidden files and editor backups. Links to folders are not
+    followed, and links out of root are left out with an error in problems."""
+    found: dict[str, os.stat_result] = {}
+    if folder.is_dir() and inside_root(root, folder, problems):
+        _scan(root, folder, folder.relative_to(root).as_posix(), found, problems)
+    return found
+
+
+def _scan(root: Path, folder: Path, prefix: str, found: dict[str, os.stat_result],
+          problems: list[Problem]) -> None:
+    with os.scandir(folder) as entries:
+        listed = sorted(entries, key=lambda entry: entry.name)
+    for entry in listed:
+        name = entry.name
+        if name.startswith(".") or (name.endswith("~") and not entry.is_dir()):
+            continue
+        path = f"{prefix}/{name}"
+        if entry.is_symlink():
+            if not inside_root(root, Path(entry.path), problems) or entry.is_dir():
+                continue  # links to folders are not followed
+        elif entry.is_dir(follow_symlinks=False):
+            _scan(root, Path(entry.path), path, found, problems)
+            continue
+        try:
+            found[path] = entry.stat()
+        except OSError:
+            found[path] = os.stat_result((0,) * 10)  # read_source reports why it cannot be read
 
 
 def read_source(root: Path, path: str, problems: list[Problem]) -> bytes | None:
@@ -124,17 +132,29 @@ def inside_root(root: Path, path: Path, problems: list[Problem]) -> bool:
     return False
 
 
+def is_seed(path: str) -> bool:
+    return path.startswith("seeds/") and path.endswith(".txt") and path.count("/") == 1
+
+
+def is_context_entry(path: str) -> bool:
+    return path.startswith("content/context/") and path.endswith(".md")
+
+
+def is_annotation(path: str) -> bool:
+    return path.startswith("content/") and path.endswith(".md") and not is_context_entry(path)
+
+
 def sort_sources(files: Mapping[str, bytes]) -> Sources:
     sources = Sources()
     for path, data in sorted(files.items()):
         folder, _, rest = path.partition("/")
         if path in CONFIG_FILES:
             sources.config[path] = data
-        elif folder == "seeds" and rest.endswith(".txt") and "/" not in rest:
+        elif is_seed(path):
             sources.seeds[path] = data
-        elif folder == "content" and rest.startswith("context/") and rest.endswith(".md"):
+        elif is_context_entry(path):
             sources.contexts[path] = data
-        elif folder == "content" and rest.endswith(".md"):
+        elif is_annotation(path):
             sources.annotations[path] = data
         elif folder == "templates":
             sources.templates[rest] = data

@@ -16,8 +16,8 @@ from . import __version__, incremental
 from .build import Options, build_from_files, read_sources
 from .config import DOMAIN
 from .links import check_links
-from .model import Problem
-from .output import OutputError, StagedOutput, UnsafePathError, write_site
+from .model import Problem, UserError
+from .output import UnsafePathError, write_site
 from .parallel import default_jobs
 from .progress import NO_PROGRESS, TerminalProgress
 from .scaffold import new_annotation
@@ -124,50 +124,23 @@ def run_build(arguments: argparse.Namespace) -> int:
     out = _output_folder(root, arguments.out)
     options = Options(arguments.base_url, arguments.drafts, arguments.jobs)
     stages = Stages()
-    cached = ""
     terminal = sys.stdout.isatty() and not arguments.quiet
     progress = TerminalProgress(sys.stdout) if terminal else NO_PROGRESS
+    cache = arguments.cache and incremental.usable(root)
+    build = incremental.build if cache else incremental.build_from_scratch
     try:
-        if arguments.cache and incremental.usable(root):
-            try:
-                result = incremental.build(root, out, options, arguments.force, stages, progress)
-            finally:
-                progress.clear()
-            report(result.problems)
-            if result.site is None or _has_errors(result.problems):
-                return CONTENT_ERROR
-            site = result.site
-            cached = f" ({result.kept:,} cached, {result.rendered:,} rendered)"
-        else:
-            with StagedOutput(out, arguments.force) as staged:
-                problems: list[Problem] = []
-                with stages.time("read"):
-                    files = read_sources(root, problems)
-                try:
-                    built, build_problems = build_from_files(files, options, staged.write,
-                                                             stages=stages, progress=progress)
-                finally:
-                    progress.clear()
-                problems += build_problems
-                report(problems)
-                if built is None or _has_errors(problems):
-                    return CONTENT_ERROR
-                site = built
-                with stages.time("write"):
-                    staged.commit()
-    except incremental.SourceChangedError as error:
-        print(f"sitegen: error: {error} changed while the site was being built\n"
-              "  hint: build again once it is saved", file=sys.stderr)
+        try:
+            result = build(root, out, options, arguments.force, stages, progress)
+        finally:
+            progress.clear()
+    except (UserError, UnsafePathError, OSError) as error:
+        print(_output_error(error, out), file=sys.stderr)
         return CONTENT_ERROR
-    except OutputError as error:
-        print(error, file=sys.stderr)
+    report(result.problems)
+    if result.site is None or _has_errors(result.problems):
         return CONTENT_ERROR
-    except UnsafePathError as error:
-        print(f"sitegen: error: {error}", file=sys.stderr)
-        return CONTENT_ERROR
-    except OSError as error:
-        print(output_failure(error, out), file=sys.stderr)
-        return CONTENT_ERROR
+    site = result.site
+    cached = f" ({result.kept:,} cached, {result.rendered:,} rendered)" if cache else ""
     if not arguments.quiet:
         seconds = time.perf_counter() - started
         print(f"Built {_count(site.articles, 'article')}, {_count(site.notes, 'note')}, "
@@ -204,7 +177,7 @@ def run_check(arguments: argparse.Namespace) -> int:
 
 
 def run_deploy(arguments: argparse.Namespace) -> int:
-    from .deploy import DeployError, Request, VerificationError, deploy
+    from .deploy import Request, VerificationError, deploy
 
     root = _site_root(arguments.root)
     out = root / "public"
@@ -218,14 +191,8 @@ def run_deploy(arguments: argparse.Namespace) -> int:
             print(link.line(), file=sys.stderr)
         print(failure, file=sys.stderr)
         return CONTENT_ERROR
-    except (DeployError, OutputError) as error:
-        print(error, file=sys.stderr)
-        return CONTENT_ERROR
-    except UnsafePathError as error:
-        print(f"sitegen: error: {error}", file=sys.stderr)
-        return CONTENT_ERROR
-    except OSError as error:
-        print(output_failure(error, out), file=sys.stderr)
+    except (UserError, UnsafePathError, OSError) as error:
+        print(_output_error(error, out), file=sys.stderr)
         return CONTENT_ERROR
     where = (f"{arguments.remote}/{arguments.branch}" if arguments.push
              else f"the local branch {arguments.branch}")
@@ -297,6 +264,16 @@ OUTPUT_HINTS = {
     errno.EBUSY: "the output folder is a mount point or in use, so it cannot be swapped in whole: "
                  "build into a folder inside it with --out",
 }
+
+
+def _output_error(error: UserError | UnsafePathError | OSError, out: Path) -> str:
+    """What stopped the site from being written: a reason of the user's, a path the site may not
+    write, or the disk."""
+    if isinstance(error, UserError):
+        return str(error)
+    if isinstance(error, UnsafePathError):
+        return f"sitegen: error: {error}"
+    return output_failure(error, out)
 
 
 def output_failure(error: OSError, out: Path) -> str:

@@ -36,18 +36,21 @@ from typing import Any
 from .anchoring import slugify
 from .annotations import RESERVED_SLUGS
 from .build import (
-    CONFIG_FILES,
     Options,
     annotate,
     build_from_files,
     declared_seed,
-    inside_root,
+    is_annotation,
+    is_context_entry,
+    is_seed,
     make_article,
     parse_context,
     plain_article,
     read_config,
+    read_source,
     read_sources,
     read_theme,
+    scan_sources,
     sort_sources,
 )
 from .cache import (
@@ -66,7 +69,7 @@ from .cache import (
     save,
 )
 from .memo import NO_MEMO
-from .model import Article, Listing, Location, Problem, Seed, Site
+from .model import Article, Listing, Location, Problem, Seed, Site, UserError
 from .output import UNKNOWN, Entry, StagedOutput, remove_leftovers, signature
 from .parallel import parallel_imap
 from .progress import NO_PROGRESS, Progress
@@ -86,7 +89,6 @@ class Result:
     problems: list[Problem]
     kept: int = 0  # articles kept from the previous build
     rendered: int = 0
-    from_scratch: str = ""  # why the cache was not used, when it was not
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +146,7 @@ class _Build:
                  stages: Stages, progress: Progress) -> None:
         self.root, self.out, self.folder = root, out.absolute(), folder
         self.options, self.force, self.stages, self.progress = options, force, stages, progress
-        self.cache, self.reason = load(folder)
+        self.cache, _ = load(folder)
         self.new = Cache()
         self.loaded: dict[str, bytes] = {}  # the source files read in this build
         self.seeds: dict[str, Seed] = {}  # parsed in this build, by name
@@ -155,12 +157,12 @@ class _Build:
         problems: list[Problem] = []
         with self.stages.time("read"):
             started = time.time_ns()
-            found = self._scan(problems)
+            found = scan_sources(self.root, problems)
             digests = self._digests(found, started, problems)
         if any(problem.severity == "error" for problem in problems):
-            return self._from_scratch("unreadable files")
-        site_files = {path: self._bytes(path) for path in found if not path.startswith(BULK)
-                      or (path.startswith("content/context/") and path.endswith(".md"))}
+            return self._from_scratch()
+        site_files = {path: self._bytes(path) for path in found
+                      if not path.startswith(BULK) or is_context_entry(path)}
         sources = sort_sources(site_files)
         site_key = key_of(FORMAT, installed(), self.options.base_url, self.options.drafts,
                           sources.config, sources.templates, sources.contexts)
@@ -168,7 +170,6 @@ class _Build:
         if not site_known:  # every page may change: only the output folder's record still holds
             self.cache = Cache(files=self.cache.files, out_inode=self.cache.out_inode,
                                spare=self.cache.spare, spare_inode=self.cache.spare_inode)
-            self.reason = self.reason or "site-wide files changed"
         self.new.site = site_key
         self.old_files = self._checked_files()
 
@@ -195,7 +196,7 @@ class _Build:
             failed = any(problem.severity == "error" for problem in problems) or _fails_checks(
                 self.new.parsed.values(), contexts, self.options)
         if failed:
-            return self._from_scratch("errors")
+            return self._from_scratch()
 
         spare = self._spare()
         with StagedOutput(self.out, self.force, self.old_files, spare, self._intact) as writer:
@@ -220,41 +221,9 @@ class _Build:
         kept = built.kept
         site = Site({}, articles=len(articles), notes=sum(a.listing.notes for a in articles),
                     contexts=len(contexts), base_path=config.base_path)
-        return Result(site, problems, kept, len(articles) - kept, self.reason)
+        return Result(site, problems, kept, len(articles) - kept)
 
     # -- sources
-
-    def _scan(self, problems: list[Problem]) -> dict[str, os.stat_result]:
-        """Every source file read_sources would read, with its status (one stat call each)."""
-        found = {}
-        for name in CONFIG_FILES:
-            path = self.root / name
-            if path.is_file() and inside_root(self.root, path, problems):
-                found[name] = path.stat()
-        for folder in ("seeds", "content", "templates", "static"):
-            if (self.root / folder).is_dir() and inside_root(self.root, self.root / folder, problems):
-                self._scan_folder(self.root / folder, folder, found, problems)
-        return found
-
-    def _scan_folder(self, folder: Path, prefix: str, found: dict[str, os.stat_result],
-                     problems: list[Problem]) -> None:
-        with os.scandir(folder) as entries:
-            listed = sorted(entries, key=lambda entry: entry.name)
-        for entry in listed:
-            name = entry.name
-            if name.startswith(".") or (name.endswith("~") and not entry.is_dir()):
-                continue
-            path = f"{prefix}/{name}"
-            if entry.is_symlink():
-                if not inside_root(self.root, Path(entry.path), problems) or entry.is_dir():
-                    continue  # links to folders are not followed
-            elif entry.is_dir(follow_symlinks=False):
-                self._scan_folder(Path(entry.path), path, found, problems)
-                continue
-            try:
-                found[path] = entry.stat()
-            except OSError:
-                found[path] = os.stat_result((0,) * 10)  # read_source reports it
 
     def _digests(self, found: dict[str, os.stat_result], started: int,
                  problems: list[Problem]) -> dict[str, bytes]:
@@ -276,8 +245,6 @@ class _Build:
 
     def _bytes(self, path: str, problems: list[Problem] | None = None) -> bytes:
         if path not in self.loaded:
-            from .build import read_source
-
             data = read_source(self.root, path, [] if problems is None else problems)
             self.loaded[path] = b"" if data is None else data
         return self.loaded[path]
@@ -294,7 +261,7 @@ class _Build:
         """Every seed's problems, as a build reports them: from the cache while it is unchanged."""
         problems = []
         for path in digests:
-            if not _is_seed(path):
+            if not is_seed(path):
                 continue
             known = self.cache.seed_problems.get(path)
             if known is not None and known[0] == digests[path]:
@@ -308,12 +275,12 @@ class _Build:
 
     def _articles(self, digests: dict[str, bytes], problems: list[Problem]) -> list[Article | Stored]:
         """Every article to publish: parsed and anchored anew where its files changed."""
-        seed_paths = [path for path in digests if _is_seed(path)]
+        seed_paths = [path for path in digests if is_seed(path)]
         self.seed_names = frozenset(path[len("seeds/"):] for path in seed_paths)
         records: dict[str, Parsed] = {}
         todo = []
         for path in sorted(digests):
-            if not _is_annotation(path):
+            if not is_annotation(path):
                 continue
             known = self.cache.parsed.get(path)
             if known is not None and known.digest == digests[path] and known.seed_digest \
@@ -496,20 +463,29 @@ class _Build:
 
     # -- without the cache
 
-    def _from_scratch(self, why: str) -> Result:
-        """The build `sitegen build --no-cache` makes, for a site the cache found fault with:
-        its problems are then exactly those of a build from nothing (and if the fault was only the
-        cache's, the site is built all the same)."""
-        problems: list[Problem] = []
-        files = read_sources(self.root, problems)
-        with StagedOutput(self.out, self.force) as writer:
-            site, build_problems = build_from_files(files, self.options, writer.write, stages=self.stages,
-                                                    progress=self.progress)
-            problems += build_problems
-            if site is None or any(problem.severity == "error" for problem in problems):
-                return Result(None, problems, from_scratch=why)
+    def _from_scratch(self) -> Result:
+        """For a site the cache found fault with, the build --no-cache makes: its problems are
+        then exactly those of a build from nothing (and if the fault was only the cache's, the
+        site is built all the same)."""
+        return build_from_scratch(self.root, self.out, self.options, self.force, self.stages,
+                                  self.progress)
+
+
+def build_from_scratch(root: Path, out: Path, options: Options, force: bool = False,
+                       stages: Stages = NO_STAGES, progress: Progress = NO_PROGRESS) -> Result:
+    """Build everything anew, without reading or writing the cache (`build --no-cache`)."""
+    problems: list[Problem] = []
+    with StagedOutput(out, force) as writer:
+        with stages.time("read"):
+            files = read_sources(root, problems)
+        site, build_problems = build_from_files(files, options, writer.write, stages=stages,
+                                                progress=progress)
+        problems += build_problems
+        if site is None or any(problem.severity == "error" for problem in problems):
+            return Result(None, problems)
+        with stages.time("write"):
             writer.commit()
-        return Result(site, problems, 0, site.articles, why)
+    return Result(site, problems, 0, site.articles)
 
 
 def _link_tree(source: Path, target: Path, files: Mapping[str, Entry]) -> None:
@@ -524,16 +500,12 @@ def _link_tree(source: Path, target: Path, files: Mapping[str, Entry]) -> None:
         os.link(source / path, target / path)
 
 
-def _is_seed(path: str) -> bool:  # as build.sort_sources sorts files
-    return path.startswith("seeds/") and path.endswith(".txt") and path.count("/") == 1
-
-
-def _is_annotation(path: str) -> bool:
-    return path.startswith("content/") and path.endswith(".md") and not path.startswith("content/context/")
-
-
-class SourceChangedError(Exception):
+class SourceChangedError(UserError):
     """A source file changed while the site was being built."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path} changed while the site was being built", "build again once it is saved")
+        self.args = (path,)  # as a worker process sends it back
 
 
 def _fails_checks(records: Any, contexts: Mapping[str, Any], options: Options) -> bool:

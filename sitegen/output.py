@@ -109,13 +109,10 @@ class StagedOutput:
         check_output_path(path)
         base = self._start()
         hashed = digest(data)
-        if self.spare is not None and (there := self.spare.get(path)) is not None:
-            if there[0] == hashed and self._sound(path, there):
+        if self.spare is not None:
+            if (there := self._in_spare(base, path, hashed)) is not None:
                 return there
-            with contextlib.suppress(FileNotFoundError):  # never written into: it may be linked
-                os.unlink(os.path.join(base, path))
-        elif self.spare is None and (there := self.current.get(path)) is not None \
-                and there[0] == hashed and self.intact(path):
+        elif (there := self.current.get(path)) is not None and there[0] == hashed and self.intact(path):
             return self.keep(path)
         self._folders(base, path)
         target = os.path.join(base, path)
@@ -132,11 +129,8 @@ class StagedOutput:
         """The output folder's file at path, unchanged, in the new tree."""
         entry = self.current[path]
         base = self._start()
-        if self.spare is not None and (there := self.spare.get(path)) is not None:
-            if there[0] == entry[0] and self._sound(path, there):
-                return there
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(base, path))
+        if self.spare is not None and (there := self._in_spare(base, path, entry[0])) is not None:
+            return there
         self._folders(base, path)
         try:
             os.link(self.out / path, os.path.join(base, path))
@@ -146,11 +140,22 @@ class StagedOutput:
             os.chmod(os.path.join(base, path), FILE_MODE)
             return entry[0], signature(os.lstat(os.path.join(base, path)))
 
-    def _sound(self, path: str, there: Entry) -> bool:
-        """A spare's file that is also the output folder's (a link: one inode) was changed if
-        that one was: it is sound only if the output folder's file is as it was left."""
+    def _in_spare(self, base: str, path: str, wanted: bytes) -> Entry | None:
+        """The spare's file at path if it holds `wanted` (by digest) and is sound; else None,
+        with any other file at path removed, never written into: it may be linked elsewhere.
+
+        A spare's file that is also the output folder's (a link: one inode) was changed if that
+        one was: it is sound only if the output folder's file is as it was left."""
+        assert self.spare is not None
+        there = self.spare.get(path)
+        if there is None:
+            return None
         current = self.current.get(path)
-        return current is None or current[1][0] != there[1][0] or self.intact(path)
+        if there[0] == wanted and (current is None or current[1][0] != there[1][0] or self.intact(path)):
+            return there
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(base, path))
+        return None
 
     def _folders(self, base: str, path: str) -> None:
         folder = path.rpartition("/")[0]
