@@ -53,6 +53,8 @@ LIMIT_SECONDS = 10.0
 PAUSE_SECONDS = 0.3
 START_LIMIT_SECONDS = 180.0
 TARGET_DISK_MS = 100
+TARGET_DISK_MS_AT_SCALE = 50  # at 10,000 articles and more (the speed-at-scale targets)
+SCALE = 10_000
 TARGET_BROWSER_MS = 300
 REBUILT = re.compile(r"^Rebuilt in (\d+) ms")
 SERVING = re.compile(r"^Serving (http://\S+)")
@@ -172,10 +174,11 @@ class Fetcher:
     """GET over one kept-alive connection, reconnecting when the server closes it."""
 
     def __init__(self, url: str) -> None:
-        match = re.match(r"http://([^/:]+|\[[^\]]+\]):(\d+)/", url)
+        match = re.match(r"http://([^/:]+|\[[^\]]+\]):(\d+)(/\S*)", url)
         if match is None:
             raise BenchError(f"cannot read host and port from {url!r}")
         self.host, self.port = match.group(1).strip("[]"), int(match.group(2))
+        self.base = match.group(3).rstrip("/")  # the site is served under its base_url's path
         self.connection: http.client.HTTPConnection | None = None
 
     def get(self, path: str) -> str:
@@ -183,7 +186,7 @@ class Fetcher:
             if self.connection is None:
                 self.connection = http.client.HTTPConnection(self.host, self.port, timeout=5)
             try:
-                self.connection.request("GET", path)
+                self.connection.request("GET", self.base + path)
                 response = self.connection.getresponse()
                 body = response.read().decode("utf-8", "replace")
             except (OSError, http.client.HTTPException):
@@ -192,7 +195,7 @@ class Fetcher:
                     raise
                 continue
             if response.status != 200:
-                raise BenchError(f"GET {path}: HTTP {response.status}")
+                raise BenchError(f"GET {self.base + path}: HTTP {response.status}")
             return body
         raise AssertionError("unreachable")
 
@@ -296,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     server = Server.start(root)
     status: int | None = None
+    disk_target = TARGET_DISK_MS_AT_SCALE if arguments.size >= SCALE else TARGET_DISK_MS
     try:
         url = server.wait_until_serving()
         startup = server.rebuilds()
@@ -310,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             disk_until = time.perf_counter()
         finally:
             fetcher.close()
-        lines.append(summary("save to page on disk (HTTP GET)", disk, TARGET_DISK_MS))
+        lines.append(summary("save to page on disk (HTTP GET)", disk, disk_target))
         lines.append(rebuild_summary("disk saves", server.rebuilds(disk_since, disk_until), len(disk)))
         if not arguments.no_browser:
             browser_since = time.perf_counter()
@@ -348,8 +352,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{article.path.name} (page {article.url_path})")
     for line in lines:
         print(line)
-    print(f"targets (spec): save to page on disk < {TARGET_DISK_MS} ms; "
-          f"save to reloaded page < {TARGET_BROWSER_MS} ms")
+    print(f"targets (spec): save to page on disk < {TARGET_DISK_MS} ms (< {TARGET_DISK_MS_AT_SCALE} ms "
+          f"at {SCALE:,} articles and more); save to reloaded page < {TARGET_BROWSER_MS} ms")
     print("server: stopped with SIGINT, exit status 0")
     return 0
 

@@ -18,11 +18,22 @@ from .anchoring import anchor_notes, slugify
 from .annotations import RESERVED_SLUGS, SLUG, parse_annotation, parse_context_entry
 from .config import parse_config
 from .memo import NO_MEMO, Memo, Same
-from .model import Anchor, Annotation, Article, Config, ContextEntry, Location, Problem, Seed, Site
+from .model import (
+    Anchor,
+    Annotation,
+    Article,
+    Config,
+    ContextEntry,
+    ContextRef,
+    Location,
+    Problem,
+    Seed,
+    Site,
+)
 from .parallel import parallel_map
 from .progress import NO_PROGRESS, Progress
 from .seeds import decode_text, parse_seed, slug_from_name
-from .site import Sink, build_site_reusing
+from .site import Frame, Sink, build_site_reusing, rerender_article
 from .stages import NO_STAGES, Stages
 from .theme import TemplateRenderError, Theme
 
@@ -196,15 +207,74 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
         return None, problems
     try:
         with stages.time("render"):
-            output = build_site_reusing(articles, contexts, config, theme, sources.static, options.jobs,
-                                        sink, memo, progress=progress).files
+            built = build_site_reusing(articles, contexts, config, theme, sources.static, options.jobs,
+                                       sink, memo, progress=progress)
     except TemplateRenderError as failure:
         return None, [*problems, failure.problem]
     origins = {f"{article.slug}/index.html": article.source for article in articles}
     origins |= {f"context/{entry.slug}/index.html": entry.path for entry in contexts.values()}
-    site = Site(output, articles=len(articles), notes=sum(len(a.anchors) for a in articles),
-                contexts=len(contexts), base_path=config.base_path, origins=origins)
+    snapshot = None
+    if memo is not NO_MEMO and built.frame is not None:
+        records = dict(zip(sources.annotations, annotated, strict=True))
+        on_site = {article.source: article for article in articles if article.annotation}
+        snapshot = Snapshot(options, sources, seeds, seed_names, contexts, records, on_site,
+                            problems, built.frame)
+    site = Site(built.files, articles=len(articles), notes=sum(len(a.anchors) for a in articles),
+                contexts=len(contexts), base_path=config.base_path, origins=origins,
+                snapshot=snapshot)
     return site, problems
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A successful build as rebuild_annotations needs it: what it read and what it made."""
+
+    options: Options
+    sources: Sources
+    seeds: dict[str, Seed]
+    seed_names: frozenset[str]
+    contexts: dict[str, ContextEntry]
+    records: dict[str, Annotated]  # annotation path -> parsed and anchored
+    articles: dict[str, Article]  # annotation path -> its article, for those on the site
+    problems: list[Problem]  # the build's warnings
+    frame: Frame
+
+
+def rebuild_annotations(snapshot: Snapshot, changed: Mapping[str, bytes]
+                        ) -> tuple[dict[str, bytes], list[Problem], Snapshot] | None:
+    """The files that change when the annotation files in `changed` (path -> new bytes) are
+    edited, the build's warnings and the new snapshot; the same as a whole build would give.
+
+    None when an edit reaches further than the article's own pages and the feed (a new listing,
+    a changed citation, a new or removed page, another seed) or has errors: build it all then,
+    which also reports the errors in full."""
+    records, articles, frame = dict(snapshot.records), dict(snapshot.articles), snapshot.frame
+    problems = list(snapshot.problems)
+    files: dict[str, bytes] = {}
+    for path, data in changed.items():
+        old = articles.get(path)
+        if path not in snapshot.sources.annotations or old is None:
+            return None
+        record = annotate(snapshot.seeds, snapshot.seed_names, (path, data))
+        annotation, anchors, found = record
+        if annotation is None or annotation.seed != old.seed.name or annotation.draft != old.annotation.draft:
+            return None
+        refs = [ref for note in annotation.notes for ref in note.refs] + list(annotation.preface_refs)
+        if any(problem.severity == "error" for problem in found) or _unknown_refs(refs, snapshot.contexts):
+            return None
+        article = make_article(annotation, anchors, old.seed, data, snapshot.sources.seeds[old.seed.path])
+        done = rerender_article(frame, old, article)
+        if done is None:
+            return None
+        pages, frame = done
+        files |= pages
+        before = records[path][2]  # a build with errors leaves no snapshot: these are warnings
+        problems = [problem for problem in problems if problem not in before] + found
+        records[path], articles[path] = record, article
+    annotations = {**snapshot.sources.annotations, **changed}
+    sources = replace(snapshot.sources, annotations=annotations)
+    return files, problems, replace(snapshot, sources=sources, records=records, articles=articles,
+                                    problems=problems, frame=frame)
 
 
 def site_config(files: Mapping[str, bytes]) -> Config:
@@ -412,6 +482,11 @@ def _check_context_refs(annotations: list[Annotation], contexts: dict[str, Conte
     refs = [ref for a in annotations for note in a.notes for ref in note.refs]
     refs += [ref for a in annotations for ref in a.preface_refs]
     refs += [ref for entry in contexts.values() for ref in entry.refs]
+    problems += _unknown_refs(refs, contexts)
+
+
+def _unknown_refs(refs: Iterable[ContextRef], contexts: dict[str, ContextEntry]) -> list[Problem]:
+    problems = []
     for ref in refs:
         if ref.slug in contexts:
             continue
@@ -420,3 +495,4 @@ def _check_context_refs(annotations: list[Annotation], contexts: dict[str, Conte
                 f"write content/context/{ref.slug}.md, or cite an existing entry" if SLUG.fullmatch(ref.slug)
                 else "cite an entry by the name of its file in content/context/, e.g. [[hainan-2001]]")
         problems.append(Problem(ref.where, f"unknown context entry [[{ref.slug}]]", hint))
+    return problems

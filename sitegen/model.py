@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 
@@ -263,3 +263,5 @@ class Site:
     contexts: int = 0
     base_path: str = "/"
     origins: dict[str, str] = field(default_factory=dict)  # page -> the source file it shows
+    # built with a memo (the dev server): a build.Snapshot, to rebuild one article at a time
+    snapshot: Any = field(default=None, compare=False, repr=False)

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import webbrowser
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,10 +31,13 @@ from .build import (
     CONFIG_FILES,
     SOURCE_FOLDERS,
     Options,
+    Snapshot,
     build_from_files,
     inside_root,
+    is_annotation,
     read_folder,
     read_sources,
+    rebuild_annotations,
     site_config,
 )
 from .memo import Memo
@@ -110,27 +114,44 @@ class LiveSite:
         self.changed = threading.Condition()
         self.build_lock = threading.Lock()
         self.unreadable = False  # the last read refused a file: read everything again next time
+        self.snapshot: Snapshot | None = None  # the last build, when it succeeded
 
     def rebuild(self, changed: set[str] | None = None) -> bool:
-        """Build again (re-reading only `changed` paths when given); True when it succeeded."""
+        """Build again (re-reading only `changed` paths when given); True when it succeeded.
+
+        When only annotation files were edited, and the edits reach no further than their own
+        articles' pages and the feed, just those are rendered: a save shows at once even on a
+        site of 10,000 articles. Anything else builds the whole site (reusing the memo)."""
         with self.build_lock:
             started = time.perf_counter()
             problems: list[Problem] = []
-            self.sources = (read_sources(self.root, problems)
-                            if changed is None or not self.sources or self.unreadable
-                            else refresh_sources(self.root, self.sources, changed, problems))
+            fresh = changed is None or not self.sources or self.unreadable
+            before = self.sources
+            self.sources = (read_sources(self.root, problems) if fresh
+                            else refresh_sources(self.root, self.sources, changed or set(), problems))
             self.unreadable = bool(problems)
-            site, build_problems = build_from_files(self.sources, self.options, memo=self.memo)
-            problems += build_problems
-            hits, misses = self.memo.end_build()
+            edited = (None if fresh or problems else
+                      edited_annotations(before, self.sources, relative_paths(self.root, changed or ())))
+            quick = (rebuild_annotations(self.snapshot, edited)
+                     if edited is not None and self.snapshot is not None else None)
+            if quick is not None:
+                files, problems, self.snapshot = quick
+                site = None
+                hits, misses = len(self.snapshot.frame.cites) - len(edited), len(edited)
+            else:
+                site, build_problems = build_from_files(self.sources, self.options, memo=self.memo)
+                problems += build_problems
+                hits, misses = self.memo.end_build()
+                self.snapshot = site.snapshot if site is not None else None
             errors = [p for p in problems if p.severity == "error"]
             for problem in sorted(problems, key=lambda problem: problem.order):
                 self.log(str(problem))
-            if site is None or errors:
+            if quick is None and (site is None or errors):
+                self.snapshot = None
                 self._publish("error", problem_report(self.root, errors))
                 self.log(f"{len(errors)} error{'s' * (len(errors) != 1)}: still serving the last good build")
                 return False
-            written = self._sync(site.files)
+            written = self._write(files) if site is None else self._sync(site.files)
             only_css = bool(written) and all(path.endswith(".css") for path in written)
             self._publish("css" if only_css else "reload", [])
             seconds = time.perf_counter() - started
@@ -140,6 +161,15 @@ class LiveSite:
 
     def _sync(self, files: dict[str, bytes]) -> list[str]:
         """Write what changed (each file replaced whole), remove what is gone."""
+        written = self._write(files)
+        for path in self.files.keys() - files.keys():
+            with contextlib.suppress(FileNotFoundError):
+                (self.out / path).unlink()
+        self.files = files
+        return written
+
+    def _write(self, files: dict[str, bytes]) -> list[str]:
+        """Write the files that differ from what is on disk, each replaced whole."""
         written = [path for path, data in files.items() if self.files.get(path) != data]
         for path in written:
             target = self.out / path
@@ -147,10 +177,7 @@ class LiveSite:
             temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             temporary.write_bytes(files[path])
             os.replace(temporary, target)
-        for path in self.files.keys() - files.keys():
-            with contextlib.suppress(FileNotFoundError):
-                (self.out / path).unlink()
-        self.files = files
+            self.files[path] = files[path]
         return written
 
     def _publish(self, kind: str, errors: list[dict[str, Any]]) -> None:
@@ -163,6 +190,27 @@ class LiveSite:
 
     def state(self) -> dict[str, Any]:
         return {"epoch": self.epoch, "kind": self.kind, "errors": self.errors}
+
+
+def edited_annotations(before: dict[str, bytes], after: dict[str, bytes],
+                       changed: Iterable[str]) -> dict[str, bytes] | None:
+    """The annotation files whose bytes changed between two readings of the sources, or None
+    when anything else changed: a file added or removed, or one that is not an annotation.
+    `changed` holds every path (relative to the site) whose bytes may differ."""
+    changed = list(changed)
+    if before.keys() != after.keys() or any(path not in after for path in changed):
+        return None  # a file added or removed, or a folder (whose files may have changed)
+    edited = {path: after[path] for path in changed if before[path] != after[path]}
+    return edited if all(is_annotation(path) for path in edited) else None
+
+
+def relative_paths(root: Path, names: Iterable[str]) -> set[str]:
+    """The names under root, relative to it ('content/a.md'); others are left out."""
+    found = set()
+    for name in names:
+        with contextlib.suppress(ValueError):
+            found.add(Path(name).relative_to(root).as_posix())
+    return found
 
 
 def refresh_sources(root: Path, sources: dict[str, bytes], changed: set[str],

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, NamedTuple, Protocol
 
@@ -242,6 +242,17 @@ class MemoTheme:
         return self.theme.asset(name)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What an article's pages need from the rest of the site, so that one article can be
+    rendered again on its own (see rerender_article)."""
+
+    shared: Shared
+    cites: dict[str, tuple[tuple[str, Citation], ...]]  # article slug -> what it cites
+    feed: tuple[tuple[Article, str], ...]  # the feed's entries: article and rendered text
+    updated: str  # the feed's time stamp
+
+
 @dataclass
 class Built:
     """What build_site made: the files (unless a sink took them) and what reuse needs to know."""
@@ -252,6 +263,33 @@ class Built:
     pages: dict[str, bytes]  # path -> key of the pages rendered anew (with reuse only)
     shared: bytes  # the digest of what every article page shares (with reuse only)
     kept: int  # articles kept from the previous build
+    frame: Frame | None = None  # without reuse: for rendering one article again
+
+
+def rerender_article(frame: Frame, old: Article, article: Article) -> tuple[dict[str, bytes], Frame] | None:
+    """The files that change when `article` takes the place of `old`, and the frame after it;
+    None when the change reaches other pages than the article's own and the feed.
+
+    List pages, tag pages and the sitemap show an article's listing, and context entries show
+    its citations: while both are the same, only its pages (and the feed's entry) change."""
+    if article.listing != old.listing or old.slug not in frame.cites:
+        return None
+    rendered = render_article(frame.shared, article)
+    if rendered.cites != frame.cites[old.slug] or rendered.body is None:
+        return None
+    files = dict(rendered.files)
+    feed = frame.feed
+    if any(entry.slug == article.slug for entry, _ in feed):
+        feed = tuple((article, rendered.body) if entry.slug == article.slug else (entry, body)
+                     for entry, body in feed)
+        files["feed.xml"] = _render_feed(frame.shared.theme, frame.shared.site, feed, frame.updated)
+    return files, replace(frame, feed=feed)
+
+
+def _render_feed(theme: Theme | MemoTheme, site: dict[str, Any],
+                 entries: tuple[tuple[Article, str], ...], updated: str) -> bytes:
+    return theme.render_page("feed.xml", "feed.xml", site,
+                             {"entries": entries, "updated": updated, "timestamp": _timestamp})
 
 
 def build_site(articles: list[Article], contexts: dict[str, ContextEntry], config: Config,
@@ -300,6 +338,7 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     todo = [article for position, article in enumerate(ordered) if position not in kept]
 
     citations: dict[str, list[Citation]] = defaultdict(list)
+    cites: dict[str, tuple[tuple[str, Citation], ...]] = {}
     feed_bodies: dict[str, str | None] = {}
     anew: list[tuple[Any, RenderedArticle]] = []
     rendered = parallel_imap(render_one, todo, jobs)
@@ -317,6 +356,7 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
             pages.written.update(result.written)
         if position < FEED_SIZE:
             feed_bodies[article.slug] = result.body
+        cites[article.slug] = result.cites
         for slug, citation in result.cites:
             citations[slug].append(citation)
 
@@ -361,6 +401,7 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     if reuse is not None:  # the feed's entries are keyed by the articles' source bytes
         feed_key = reuse.page_key("feed.xml", "feed.xml",
                                   (shared_digest, tuple(a.fingerprint for a in newest), updated))
+    frame = None
     if reuse is not None and (done := reuse.keep_page("feed.xml", feed_key)) is not None:
         pages.add("feed.xml", Kept(done))
     else:
@@ -369,9 +410,10 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
             newest = [reuse.materialize(a) for a in newest]
         entries = tuple((a, feed_bodies[a.slug] if feed_bodies[a.slug] is not None else render_text(a))
                         for a in newest)
-        page = (theme.theme if reuse is not None else theme).render_page(  # type: ignore[union-attr]
-            "feed.xml", "feed.xml", site, {"entries": entries, "updated": updated, "timestamp": _timestamp})
-        pages.add("feed.xml", page)
+        pages.add("feed.xml", _render_feed(theme.theme if reuse is not None else theme,  # type: ignore[union-attr]
+                                           site, entries, updated))
+        if reuse is None:
+            frame = Frame(shared, cites, entries, updated)
     pages.add("sitemap.xml", theme.render_page("sitemap.xml", "sitemap.xml", site, {
         "urls": _sitemap_urls(ordered, context_list, tags, config)}))
     pages.add(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
@@ -383,7 +425,7 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
         if path not in pages.paths:  # the theme's assets, but never over a page of the site
             pages.add(path, content)
     page_keys = theme.rendered if isinstance(theme, ReuseTheme) else {}
-    return Built(pages.files, pages.written, anew, page_keys, shared_digest, len(kept))
+    return Built(pages.files, pages.written, anew, page_keys, shared_digest, len(kept), frame)
 
 
 def _unique_slugs(refs: Iterable[ContextRef]) -> list[str]:

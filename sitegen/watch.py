@@ -22,7 +22,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 QUIET_SECONDS = 0.1
-SETTLE_SECONDS = 0.02
+SETTLE_SECONDS = 0.01
 SAVE_ENDS = ("closed", "moved")  # closed: IN_CLOSE_WRITE; moved: only when moved into a source
 EDITOR_LEFTOVERS = (".swp", ".swx", ".swo", "~", ".tmp", ".part", ".crdownload")
 
