@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 
 from .anchoring import anchor_notes, slugify
@@ -102,18 +103,19 @@ def scan_folder(root: Path, folder: Path, problems: list[Problem]) -> dict[str, 
 def _scan(root: Path, folder: Path, prefix: str, found: dict[str, os.stat_result],
           problems: list[Problem]) -> None:
     with os.scandir(folder) as entries:
-        listed = sorted(entries, key=lambda entry: entry.name)
+        listed = sorted(entries, key=attrgetter("name"))
     for entry in listed:
         name = entry.name
         if name.startswith(".") or (name.endswith("~") and not entry.is_dir()):
             continue
         path = f"{prefix}/{name}"
-        if entry.is_symlink():
-            if not inside_root(root, Path(entry.path), problems) or entry.is_dir():
-                continue  # links to folders are not followed
-        elif entry.is_dir(follow_symlinks=False):
-            _scan(root, Path(entry.path), path, found, problems)
-            continue
+        if not entry.is_file(follow_symlinks=False):  # the common case: one test
+            if entry.is_symlink():
+                if not inside_root(root, Path(entry.path), problems) or entry.is_dir():
+                    continue  # links to folders are not followed
+            elif entry.is_dir(follow_symlinks=False):
+                _scan(root, Path(entry.path), path, found, problems)
+                continue
         try:
             found[path] = entry.stat()
         except OSError:

@@ -25,12 +25,11 @@ from .site import Citation, NoteRef
 
 CACHE = ".sitegen-cache"
 CACHE_FILE = "build.cache"
-FORMAT = ("sitegen build cache", 1, __version__, sys.version)
+FORMAT = ("sitegen build cache", 3, __version__, sys.version)
 
 
-class Source(NamedTuple):
-    signature: tuple[int, int, int, int]  # size, mtime, ctime, inode
-    digest: bytes
+# A source file's signature (size, mtime, ctime, inode) and digest: a plain tuple, stored as it is.
+Source = tuple[tuple[int, int, int, int], bytes]
 
 
 class Parsed(NamedTuple):
@@ -77,18 +76,27 @@ class Cache:
     spare: dict[str, Entry] = field(default_factory=dict)  # what the spare tree holds
     spare_inode: int = 0
     seed_problems: dict[str, tuple[bytes, tuple[Problem, ...]]] = field(default_factory=dict)
+    outline: tuple[Any, ...] = ()  # site.Outline of the last build, as plain tuples
+    # the records as loaded, in their stored form: saved again as they are while unchanged
+    stored: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
+
+    def _plain(self, path: str, record: Parsed) -> tuple[Any, ...]:
+        values = self.stored.get(path)
+        if values is not None and values[1] == record.digest and values[5] == record.fingerprint:
+            return values
+        return (*record[:6], _plain_listing(record.listing), record.refs, _pickled(record.problems))
 
     def dump(self) -> bytes:
         """The cache in marshal's format (plain tuples load many times faster than pickles),
         behind a digest of it, so that a damaged file is known before it is read."""
         state = (self.format, self.site, _pickled(self.theme_problems),
-                 {path: (*source.signature, source.digest) for path, source in self.sources.items()},
-                 {path: (*record[:6], _plain_listing(record.listing), record.refs, _pickled(record.problems))
-                  for path, record in self.parsed.items()},
+                 self.sources,
+                 {path: self._plain(path, record) for path, record in self.parsed.items()},
                  {slug: tuple(output) for slug, output in self.outputs.items()},
                  self.pages, self.files, self.out_inode, self.spare, self.spare_inode,
                  {path: (digest, _pickled(problems))
-                  for path, (digest, problems) in self.seed_problems.items()})
+                  for path, (digest, problems) in self.seed_problems.items()},
+                 tuple(self.outline))
         data = marshal.dumps(state)
         return hashlib.blake2b(data, digest_size=16).digest() + data
 
@@ -98,17 +106,18 @@ class Cache:
         if hashlib.blake2b(data[16:], digest_size=16).digest() != data[:16]:
             raise ValueError("damaged")
         (form, site, theme_problems, sources, parsed, outputs, pages, files, out_inode, spare,
-         spare_inode, seed_problems) = marshal.loads(data[16:])
+         spare_inode, seed_problems, outline) = marshal.loads(data[16:])
         if form != FORMAT:
             raise ValueError("another version")
         return cls(
             form, site, _unpickled(theme_problems),
-            {path: Source(values[:4], values[4]) for path, values in sources.items()},
+            sources,
             {path: Parsed(*values[:6], _listing(values[6]), values[7], _unpickled(values[8]))
              for path, values in parsed.items()},
             {slug: Output._make(values) for slug, values in outputs.items()},
             pages, files, out_inode, spare, spare_inode,
-            {path: (digest, _unpickled(problems)) for path, (digest, problems) in seed_problems.items()})
+            {path: (digest, _unpickled(problems)) for path, (digest, problems) in seed_problems.items()},
+            outline, parsed)
 
 
 def _pickled(problems: tuple[Problem, ...]) -> bytes:

@@ -59,7 +59,6 @@ from .cache import (
     Cache,
     Output,
     Parsed,
-    Source,
     article_key,
     citations,
     compact_cites,
@@ -68,15 +67,24 @@ from .cache import (
     load,
     save,
 )
-from .memo import NO_MEMO
-from .model import Article, Listing, Location, Problem, Seed, Site, UserError
-from .output import UNKNOWN, Entry, StagedOutput, remove_leftovers, signature
+from .memo import NO_MEMO, freeze
+from .model import Article, Config, ContextEntry, Listing, Location, Problem, Seed, Site, UserError
+from .output import MARKER, UNKNOWN, Entry, StagedOutput, remove_leftovers, signature
 from .parallel import parallel_imap
 from .progress import NO_PROGRESS, Progress
 from .seeds import parse_seed, slug_from_name
-from .site import Built, RenderedArticle, build_site_reusing
+from .site import (
+    Built,
+    Outline,
+    RenderedArticle,
+    build_site_reusing,
+    feed_time,
+    render_article,
+    render_feed,
+    shared_of,
+)
 from .stages import NO_STAGES, Stages
-from .theme import TemplateRenderError
+from .theme import TemplateRenderError, Theme
 
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
 UNTRUSTED = (-1, 0, 0, 0)  # the signature recorded for such a file: it matches none
@@ -147,7 +155,7 @@ class _Build:
         self.root, self.out, self.folder = root, out.absolute(), folder
         self.options, self.force, self.stages, self.progress = options, force, stages, progress
         self.cache, _ = load(folder)
-        self.new = Cache()
+        self.new = Cache(stored=self.cache.stored)
         self.loaded: dict[str, bytes] = {}  # the source files read in this build
         self.seeds: dict[str, Seed] = {}  # parsed in this build, by name
         self.verified: dict[str, Entry] = {}  # output files found as written, by path
@@ -167,6 +175,10 @@ class _Build:
         site_key = key_of(FORMAT, installed(), self.options.base_url, self.options.drafts,
                           sources.config, sources.templates, sources.contexts)
         site_known = self.cache.site == site_key
+        # Only annotation files changed: perhaps only their articles' pages did (_articles_alone).
+        quick = site_known and self.cache.sources.keys() == digests.keys() and all(
+            is_annotation(path) for path, (_, digest) in self.cache.sources.items()
+            if digest != digests[path])
         if not site_known:  # every page may change: only the output folder's record still holds
             self.cache = Cache(files=self.cache.files, out_inode=self.cache.out_inode,
                                spare=self.cache.spare, spare_inode=self.cache.spare_inode)
@@ -205,9 +217,10 @@ class _Build:
                 (self.folder / "updating").touch()  # the spare is not what the cache says until saved
             try:
                 with self.stages.time("render"):
-                    built = build_site_reusing(articles, contexts, config, theme, sources.static,
-                                               self.options.jobs, writer.write, NO_MEMO, self, site_key,
-                                               self.progress)
+                    built = ((quick and self._articles_alone(articles, contexts, config, theme))
+                             or build_site_reusing(articles, contexts, config, theme, sources.static,
+                                                   self.options.jobs, writer.write, NO_MEMO, self, site_key,
+                                                   self.progress))
             except TemplateRenderError as failure:
                 return Result(None, [*problems, failure.problem])
             with self.stages.time("write"):
@@ -232,15 +245,15 @@ class _Build:
         for path, status in found.items():
             sig = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
             known = self.cache.sources.get(path)
-            if known is not None and known.signature == sig:
-                digests[path] = known.digest
+            if known is not None and known[0] == sig:
+                digests[path] = known[1]
             else:
                 data = self._bytes(path, problems)
                 digests[path] = hashlib.blake2b(data, digest_size=16).digest()
             # A file changed just before it was read may change again within the same tick of
             # the file system's clock, keeping its signature: its signature is not trusted then.
             racy = max(status.st_mtime_ns, status.st_ctime_ns) >= started - RACY_NS
-            self.new.sources[path] = Source(UNTRUSTED if racy else sig, digests[path])
+            self.new.sources[path] = (UNTRUSTED if racy else sig, digests[path])
         return digests
 
     def _bytes(self, path: str, problems: list[Problem] | None = None) -> bytes:
@@ -254,7 +267,7 @@ class _Build:
             path = f"seeds/{name}"
             seed, problems = parse_seed(path, self._bytes(path))
             self.seeds[name] = seed  # type: ignore[assignment]
-            self.new.seed_problems[path] = (self.new.sources[path].digest, tuple(problems))
+            self.new.seed_problems[path] = (self.new.sources[path][1], tuple(problems))
         return self.seeds[name]
 
     def _seed_problems(self, digests: dict[str, bytes]) -> list[Problem]:
@@ -394,9 +407,9 @@ class _Build:
 
     def _record(self, built: Built, files: dict[str, Entry]) -> None:
         self.new.files = files
-        for article, result in built.rendered:
-            self.new.outputs[article.slug] = Output(article_key(article.fingerprint, built.shared),
-                                                    compact_cites(result.cites))
+        self.new.outline = tuple(built.outline) if built.outline else ()
+        for slug, fingerprint, cites in built.rendered:
+            self.new.outputs[slug] = Output(article_key(fingerprint, built.shared), compact_cites(cites))
         for slug, output in self.cache.outputs.items():
             if slug not in self.new.outputs and f"{slug}/index.html" in files:
                 self.new.outputs[slug] = output
@@ -405,6 +418,64 @@ class _Build:
                 self.new.pages[path] = built.pages[path]
             elif path in self.cache.pages:
                 self.new.pages[path] = self.cache.pages[path]
+
+    def _articles_alone(self, articles: list[Article | Stored], contexts: dict[str, ContextEntry],
+                        config: Config, theme: Theme) -> Built | None:
+        """What build_site_reusing would give when only annotation files changed, and nothing that
+        other pages show of them (listing, citations, draft, seed): only their own pages are
+        rendered, and the feed if it shows one of them; every other file is kept without walking
+        the site's pages. None when that does not hold, or a file of the output folder is not as
+        it was left: the site is then built the usual way."""
+        old, new = self.cache, self.new
+        if not old.outline or old.parsed.keys() != new.parsed.keys() or not self.old_files:
+            return None
+        for path, record in new.parsed.items():
+            before = old.parsed[path]
+            if record is not before and (record.listing, record.refs, record.draft, record.seed) != (
+                    before.listing, before.refs, before.draft, before.seed):
+                return None
+        if not all(self._intact(path) for path in self.old_files if path != MARKER):
+            return None
+        tag_names, newest = old.outline
+        shared = shared_of(config, theme, contexts, dict(tag_names))
+        shared_digest = self.page_key("", "", (self.new.site, tag_names, freeze(shared.site)))
+        pages: dict[str, bytes] = {}
+        rendered: dict[str, RenderedArticle] = {}
+        for article in articles:
+            if not isinstance(article, Article):
+                continue
+            result = render_article(shared, article)
+            output = old.outputs.get(article.slug)
+            if output is None or compact_cites(result.cites) != output.cites:
+                return None
+            rendered[article.slug] = result
+            pages.update(result.files)
+        keys = {}
+        if rendered.keys() & set(newest):
+            by_slug = {article.slug: article for article in articles}
+            feed = [self.materialize(by_slug[slug]) for slug in newest]
+            pages["feed.xml"] = render_feed(theme, shared.site, feed,
+                                            {slug: result.body for slug, result in rendered.items()})
+            keys["feed.xml"] = self.page_key("feed.xml", "feed.xml", (
+                shared_digest, tuple(article.fingerprint for article in feed), feed_time(feed)))
+        if not pages.keys() <= self.old_files.keys():
+            return None
+        assert self.writer is not None
+        spare = self.writer.spare or {}
+        written = {}
+        for path, entry in self.old_files.items():
+            if path == MARKER:
+                continue  # commit writes it
+            if path in pages:
+                written[path] = self.writer.write(path, pages[path])
+            elif spare.get(path) == entry:  # the spare's file is this very one (a link to it)
+                written[path] = entry
+            else:
+                written[path] = self.writer.keep(path)
+        anew = [(article.slug, article.fingerprint, rendered[article.slug].cites)
+                for article in articles if isinstance(article, Article)]
+        return Built({}, written, anew, keys, shared_digest, len(articles) - len(anew),
+                     outline=Outline(tag_names, newest))
 
     # -- site.Reuse
 
@@ -453,7 +524,7 @@ class _Build:
         if entry is None or entry[0] == UNKNOWN:
             return False
         try:
-            status = os.lstat(os.path.join(self.out, path))
+            status = os.lstat(f"{self.out}/{path}")
         except OSError:
             return False
         if signature(status) != entry[1]:

@@ -14,8 +14,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from pygments.formatters import HtmlFormatter
-
 from .quickmarkdown import CONTEXT_REF, render_simple
 
 if TYPE_CHECKING:
@@ -48,6 +46,7 @@ def is_safe_link(url: str) -> bool:
 
 def _highlight(code: str, language: str, _attrs: str) -> str:
     from pygments import highlight as pygments_highlight
+    from pygments.formatters import HtmlFormatter
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
@@ -138,6 +137,8 @@ def render_markdown(text: str, links: ContextLinks | None = None) -> str:
 
 @lru_cache(maxsize=1)
 def pygments_css() -> str:
+    from pygments.formatters import HtmlFormatter  # imported when needed: it is slow to import
+
     formatter = HtmlFormatter(cssclass="highlight", style="friendly")
     dark = HtmlFormatter(cssclass="highlight", style="monokai")
     light_rules = formatter.get_style_defs("pre.highlight")

@@ -7,7 +7,6 @@ deterministic because results come back in order.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -33,9 +32,10 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
                   jobs: int) -> Iterator[Result]:
     """Like parallel_map, but yields each result in order as soon as it is ready."""
     jobs = min(jobs, len(items) // MIN_ITEMS_PER_WORKER)
-    if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs < 2 or not _can_fork():
         yield from map(function, items)
         return
+    import multiprocessing
     global _task
     _task = (function, items)
     try:
@@ -46,6 +46,12 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
                 yield from part
     finally:
         _task = None
+
+
+def _can_fork() -> bool:
+    import multiprocessing  # only when there is work to share: it is slow to import
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _run_chunk(bounds: tuple[int, int]) -> list[Any]:

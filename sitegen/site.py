@@ -259,11 +259,40 @@ class Built:
 
     files: dict[str, bytes]
     written: dict[str, Any]  # path -> what the sink returned for it (kept pages included)
-    rendered: list[tuple[Any, RenderedArticle]]  # the articles rendered anew, with their results
+    rendered: list[tuple[str, bytes, tuple[tuple[str, Citation], ...]]]  # the articles rendered
+    # anew: slug, fingerprint and citations (not their pages: a large site is never held whole)
     pages: dict[str, bytes]  # path -> key of the pages rendered anew (with reuse only)
     shared: bytes  # the digest of what every article page shares (with reuse only)
     kept: int  # articles kept from the previous build
     frame: Frame | None = None  # without reuse: for rendering one article again
+    outline: Outline | None = None  # with reuse: for rendering some articles again
+
+
+class Outline(NamedTuple):
+    """What article pages and the feed take from the whole site, beside the config, templates
+    and context entries: while it is the same, an article can be rendered again on its own."""
+
+    tag_names: tuple[tuple[str, str], ...]  # tag slug -> its name, as articles show their tags
+    newest: tuple[str, ...]  # the slugs of the feed's articles
+
+
+def shared_of(config: Config, theme: Theme, contexts: dict[str, ContextEntry],
+              tag_names: dict[str, str]) -> Shared:
+    titles = {slug: entry.title for slug, entry in contexts.items()}
+    site = {"config": config, "contexts": len(contexts), "tags": len(tag_names)}
+    return Shared(config, theme, contexts, titles, tag_names, site)
+
+
+def feed_time(newest: Iterable[Any]) -> str:
+    """The feed's time stamp: the newest article's date (dated articles come first)."""
+    return _timestamp(next((a.date for a in newest if a.date), None))
+
+
+def render_feed(theme: Theme, site: dict[str, Any], newest: list[Article],
+                bodies: dict[str, str | None]) -> bytes:
+    """The feed of the newest articles, with their texts (rendered here where not given)."""
+    entries = tuple((a, bodies.get(a.slug) or render_text(a)) for a in newest)
+    return _render_feed(theme, site, entries, feed_time(newest))
 
 
 def rerender_article(frame: Frame, old: Article, article: Article) -> tuple[dict[str, bytes], Frame] | None:
@@ -312,9 +341,8 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     ordered = sort_newest_first(articles)
     listings = tuple([article.listing for article in ordered])
     tags = memo.get("tags", listings, partial(group_tags, listings))
-    titles = {slug: entry.title for slug, entry in contexts.items()}
-    site = {"config": config, "contexts": len(contexts), "tags": len(tags)}
-    shared = Shared(config, theme, contexts, titles, {tag.slug: tag.name for tag in tags}, site)
+    shared = shared_of(config, theme, contexts, {tag.slug: tag.name for tag in tags})
+    titles, site = shared.titles, shared.site
     shared_key: Hashable = None
     if memo is not NO_MEMO:
         # A token that stays the same object while everything an article page shares with the
@@ -340,14 +368,14 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     citations: dict[str, list[Citation]] = defaultdict(list)
     cites: dict[str, tuple[tuple[str, Citation], ...]] = {}
     feed_bodies: dict[str, str | None] = {}
-    anew: list[tuple[Any, RenderedArticle]] = []
+    anew: list[tuple[str, bytes, tuple[tuple[str, Citation], ...]]] = []
     rendered = parallel_imap(render_one, todo, jobs)
     progress.start("render", len(ordered))
     for position, article in enumerate(ordered):
         progress.advance()
         result = kept.get(position) or next(rendered)
         if position not in kept:
-            anew.append((article, result))
+            anew.append((article.slug, article.fingerprint, result.cites))
         if result.files:
             for path, data in result.files:
                 pages.add(path, data)
@@ -396,7 +424,7 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
 
     pages.add("404.html", theme.render_page("404.html", "404.html", site, {}, root=config.base_path))
     newest = ordered[:FEED_SIZE]
-    updated = _timestamp(next((a.date for a in ordered if a.date), None))
+    updated = feed_time(ordered)
     feed_key = b""
     if reuse is not None:  # the feed's entries are keyed by the articles' source bytes
         feed_key = reuse.page_key("feed.xml", "feed.xml",
@@ -425,7 +453,8 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
         if path not in pages.paths:  # the theme's assets, but never over a page of the site
             pages.add(path, content)
     page_keys = theme.rendered if isinstance(theme, ReuseTheme) else {}
-    return Built(pages.files, pages.written, anew, page_keys, shared_digest, len(kept), frame)
+    outline = Outline(tuple(shared.tag_names.items()), tuple(a.slug for a in ordered[:FEED_SIZE]))
+    return Built(pages.files, pages.written, anew, page_keys, shared_digest, len(kept), frame, outline)
 
 
 def _unique_slugs(refs: Iterable[ContextRef]) -> list[str]:
