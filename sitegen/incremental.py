@@ -582,6 +582,7 @@ class SourceChangedError(UserError):
 def _fails_checks(records: Any, contexts: Mapping[str, Any], options: Options) -> bool:
     """What build checks across articles, on the cached records: any doubt means a full build."""
     slugs = set()
+    tags: set[str] = set()
     for record in records:
         if record.draft and not options.drafts:
             continue
@@ -589,8 +590,9 @@ def _fails_checks(records: Any, contexts: Mapping[str, Any], options: Options) -
         if slug in slugs or (record.source == record.seed and slug in RESERVED_SLUGS):
             return True
         slugs.add(slug)
-        if any(not slugify(tag) for tag in record.listing.tags):
-            return True
+        tags.update(record.listing.tags)
+    if any(not slugify(tag) for tag in tags):  # each tag once: a site has few, used many times
+        return True
     refs = [slug for record in records for slug in record.refs]
     refs += [ref.slug for entry in contexts.values() for ref in entry.refs]
     return any(slug not in contexts for slug in refs)
