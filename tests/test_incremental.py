@@ -225,6 +225,10 @@ def test_an_edit_inside_articles_renders_them_alone_without_walking_the_site(
         monkeypatch.undo()
         assert_as_fresh(site, capsys)
         monkeypatch.setattr(incremental, "build_site_reusing", walk)
+    monkeypatch.undo()
+    edit_title(site, 11)  # the whole site is walked: the articles rendered alone are kept
+    assert f"({SIZE - 1:,} cached, 1 rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
