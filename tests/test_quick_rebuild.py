@@ -91,6 +91,18 @@ def test_an_edit_that_reaches_other_pages_is_left_to_a_whole_build(why, text):
     assert quick(make_files(), "content/a.md", text) is None, why
 
 
+def test_two_articles_edited_at_once_are_both_rebuilt():
+    files = make_files()
+    output, snapshot = snapshot_of(files)
+    edits = {"content/a.md": annotation('## "Hainan" #1\nFirst. See [[hainan]].', front=FRONT).encode(),
+             "content/b.md": annotation('## "Li Nan"\nSecond.', front="slug: b\ntags: [Navy]\n").encode()}
+    done = rebuild_annotations(snapshot, edits)
+    assert done is not None
+    changed, problems, _ = done
+    assert {"a/index.html", "b/index.html"} <= set(changed)
+    assert ({**output, **changed}, sorted(map(str, problems))) == whole({**files, **edits})
+
+
 def test_only_annotation_files_edited_in_place_count_as_edits():
     before = make_files()
     assert edited_annotations(before, dict(before), ["content/a.md"]) == {}
