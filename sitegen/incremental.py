@@ -39,7 +39,6 @@ from .build import (
     Options,
     annotate,
     build_from_files,
-    declared_seed,
     is_annotation,
     is_context_entry,
     is_seed,
@@ -121,6 +120,25 @@ class Stored:
     def fingerprint(self) -> bytes:
         return self.parsed.fingerprint
 
+    @property
+    def source(self) -> str:
+        return self.parsed.source
+
+
+class _SeedsOnDemand:
+    """The seeds annotate asks for, parsed when asked (the build keeps none: see _articles)."""
+
+    def __init__(self, build: _Build) -> None:
+        self.build = build
+        self.parsed: dict[str, Seed | None] = {}
+
+    def get(self, name: str, default: Seed | None = None) -> Seed | None:
+        if name not in self.build.seed_names:
+            return default
+        if name not in self.parsed:
+            self.parsed[name] = self.build._seed(name)
+        return self.parsed[name]
+
 
 def build(root: Path, out: Path, options: Options, force: bool = False,
           stages: Stages = NO_STAGES, progress: Progress = NO_PROGRESS) -> Result:
@@ -156,8 +174,8 @@ class _Build:
         self.options, self.force, self.stages, self.progress = options, force, stages, progress
         self.cache, _ = load(folder)
         self.new = Cache(stored=self.cache.stored)
-        self.loaded: dict[str, bytes] = {}  # the source files read in this build
-        self.seeds: dict[str, Seed] = {}  # parsed in this build, by name
+        self.loaded: dict[str, bytes] = {}  # the source files read and kept (not seeds/, content/)
+        self.digests: dict[str, bytes] = {}  # every source file's, by path
         self.verified: dict[str, Entry] = {}  # output files found as written, by path
         self.writer: StagedOutput | None = None
 
@@ -202,8 +220,6 @@ class _Build:
                     contexts[entry.slug] = entry
         with self.stages.time("anchor"):
             articles = self._articles(digests, problems)
-            for path in [path for path in self.loaded if path.startswith(BULK)]:
-                del self.loaded[path]  # parsed: a page rendered later reads its files again
         with self.stages.time("assemble"):
             failed = any(problem.severity == "error" for problem in problems) or _fails_checks(
                 self.new.parsed.values(), contexts, self.options)
@@ -257,18 +273,20 @@ class _Build:
         return digests
 
     def _bytes(self, path: str, problems: list[Problem] | None = None) -> bytes:
-        if path not in self.loaded:
-            data = read_source(self.root, path, [] if problems is None else problems)
-            self.loaded[path] = b"" if data is None else data
-        return self.loaded[path]
+        """A source file's bytes; those of articles are read again whenever they are needed, so
+        that a site of 100,000 articles is never held in memory."""
+        data = self.loaded.get(path)
+        if data is None:
+            data = read_source(self.root, path, [] if problems is None else problems) or b""
+            if not path.startswith(BULK):
+                self.loaded[path] = data
+        return data
 
     def _seed(self, name: str) -> Seed | None:
-        if name not in self.seeds:
-            path = f"seeds/{name}"
-            seed, problems = parse_seed(path, self._bytes(path))
-            self.seeds[name] = seed  # type: ignore[assignment]
-            self.new.seed_problems[path] = (self.new.sources[path][1], tuple(problems))
-        return self.seeds[name]
+        path = f"seeds/{name}"
+        seed, problems = parse_seed(path, self._bytes(path))
+        self.new.seed_problems[path] = (self.new.sources[path][1], tuple(problems))
+        return seed
 
     def _seed_problems(self, digests: dict[str, bytes]) -> list[Problem]:
         """Every seed's problems, as a build reports them: from the cache while it is unchanged."""
@@ -301,36 +319,23 @@ class _Build:
                 records[path] = known
             else:
                 todo.append(path)
-        made: dict[str, Article] = {}
+        self.digests = digests
+        # Each worker parses and anchors its files and sends back only their records: the main
+        # process holds no parsed article, and the render workers parse each article again. On
+        # this 2-core VM that was as fast as keeping them, in less than half the memory.
         if todo:
-            # Parsed before the workers fork, so that they have them: the seeds the files name.
-            named = {declared_seed(self._bytes(path)) for path in todo}
-            for name in (self.seed_names if "" in named else named & self.seed_names):
-                self._seed(name)
             self.progress.start("anchor", len(todo))
-            annotated = parallel_imap(self._annotate, todo, self.options.jobs)
-            for path, (annotation, anchors, annotation_problems) in zip(todo, annotated, strict=True):
-                self.progress.advance()
-                if annotation is not None and annotation.seed in self.seed_names and \
-                        annotation.seed not in self.seeds:  # a wrong guess: anchor it now
-                    self._seed(annotation.seed)
-                    annotation, anchors, annotation_problems = self._annotate(path)
-                seed = self.seeds.get(annotation.seed) if annotation is not None else None
-                problems += annotation_problems
-                if annotation is None or seed is None:
-                    problems.append(Problem(Location(path), "not built", "", "error"))  # see run()
-                    continue
-                article = make_article(annotation, anchors, seed, self._bytes(path), self._bytes(seed.path))
-                refs = tuple(ref.slug for note in annotation.notes for ref in note.refs)
-                refs += tuple(ref.slug for ref in annotation.preface_refs)
-                records[path] = Parsed(path, digests[path], seed.path, digests[seed.path], annotation.draft,
-                                       article.fingerprint, article.listing, refs,
-                                       tuple(annotation_problems))
-                made[path] = article
+        for path, (record, found) in zip(todo, parallel_imap(self._record_of, todo, self.options.jobs),
+                                         strict=True):
+            self.progress.advance()
+            if record is None:
+                problems += found
+                problems.append(Problem(Location(path), "not built", "", "error"))  # see run()
+                continue
+            records[path] = record
         for path in sorted(records):
             self.new.parsed[path] = records[path]
-            if path not in made:
-                problems += records[path].problems
+            problems += records[path].problems
         annotated_seeds = {record.seed for record in records.values()}
         for path in seed_paths:
             if path in annotated_seeds:
@@ -346,12 +351,28 @@ class _Build:
             article = plain_article(slug, seed, self._bytes(path))
             self.new.parsed[path] = Parsed(path, digests[path], path, digests[path], False,
                                            article.fingerprint, article.listing, (), ())
-            made[path] = article
-        return [made.get(record.source) or Stored(record) for record in self.new.parsed.values()
+        return [Stored(record) for record in self.new.parsed.values()
                 if not record.draft or self.options.drafts]
 
-    def _annotate(self, path: str) -> Any:
-        return annotate(self.seeds, self.seed_names, (path, self._bytes(path)))
+    def _parsed(self, article: Article, problems: list[Problem]) -> Parsed:
+        annotation = article.annotation
+        assert annotation is not None
+        refs = tuple(ref.slug for note in annotation.notes for ref in note.refs)
+        refs += tuple(ref.slug for ref in annotation.preface_refs)
+        path, seed = annotation.path, article.seed.path
+        return Parsed(path, self.digests[path], seed, self.digests[seed], annotation.draft,
+                      article.fingerprint, article.listing, refs, tuple(problems))
+
+    def _record_of(self, path: str) -> tuple[Parsed | None, list[Problem]]:
+        """In a worker: one annotation file parsed and anchored, down to its record."""
+        seeds = _SeedsOnDemand(self)
+        annotation, anchors, problems = annotate(seeds, self.seed_names,  # type: ignore[arg-type]
+                                                 (path, self._bytes(path)))
+        seed = seeds.get(annotation.seed) if annotation is not None else None
+        if annotation is None or seed is None:
+            return None, problems
+        article = make_article(annotation, anchors, seed, self._bytes(path), self._bytes(seed.path))
+        return self._parsed(article, problems), problems
 
     # -- output
 
@@ -441,9 +462,11 @@ class _Build:
         shared_digest = self.page_key("", "", (self.new.site, tag_names, freeze(shared.site)))
         pages: dict[str, bytes] = {}
         rendered: dict[str, RenderedArticle] = {}
-        for article in articles:
-            if not isinstance(article, Article):
+        changed = {path for path, record in new.parsed.items() if record is not old.parsed[path]}
+        for stand_in in articles:
+            if stand_in.source not in changed:
                 continue
+            article = self.materialize(stand_in)
             result = render_article(shared, article)
             output = old.outputs.get(article.slug)
             if output is None or compact_cites(result.cites) != output.cites:
@@ -473,7 +496,7 @@ class _Build:
             else:
                 written[path] = self.writer.keep(path)
         anew = [(article.slug, article.fingerprint, rendered[article.slug].cites)
-                for article in articles if isinstance(article, Article)]
+                for article in articles if article.source in changed]
         return Built({}, written, anew, keys, shared_digest, len(articles) - len(anew),
                      outline=Outline(tag_names, newest))
 
@@ -507,8 +530,10 @@ class _Build:
             seed = self._seed(record.seed[len("seeds/"):])
             assert seed is not None
             return plain_article(record.listing.slug, seed, self._bytes(record.seed))
-        seed = self._seed(record.seed[len("seeds/"):])
-        annotation, anchors, _ = self._annotate(record.source)
+        seeds = _SeedsOnDemand(self)
+        seed = seeds.get(record.seed[len("seeds/"):])
+        annotation, anchors, _ = annotate(seeds, self.seed_names,  # type: ignore[arg-type]
+                                          (record.source, self._bytes(record.source)))
         if seed is None or annotation is None or annotation.seed != seed.name:
             raise SourceChangedError(record.source)
         made = make_article(annotation, anchors, seed, self._bytes(record.source), self._bytes(record.seed))

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sitegen import cache as stored
-from sitegen import incremental
+from sitegen import incremental, parallel
 from sitegen.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -215,8 +215,8 @@ def test_an_edit_inside_articles_renders_them_alone_without_walking_the_site(
     def walk(*args: object, **kwargs: object) -> None:
         raise AssertionError("the whole site was walked")
 
-    monkeypatch.setattr(incremental, "build_site_reusing", walk)
     for number in (3, 17, 3):
+        monkeypatch.setattr(incremental, "build_site_reusing", walk)
         before = (site / "public" / "feed.xml").read_bytes()
         edit(site, number)  # type: ignore[operator]
         assert f"({SIZE - 1:,} cached, 1 rendered)" in build(site, capsys)
@@ -224,11 +224,22 @@ def test_an_edit_inside_articles_renders_them_alone_without_walking_the_site(
             assert (site / "public" / "feed.xml").read_bytes() != before  # it shows the highlights
         monkeypatch.undo()
         assert_as_fresh(site, capsys)
-        monkeypatch.setattr(incremental, "build_site_reusing", walk)
-    monkeypatch.undo()
     edit_title(site, 11)  # the whole site is walked: the articles rendered alone are kept
     assert f"({SIZE - 1:,} cached, 1 rendered)" in build(site, capsys)
     assert_as_fresh(site, capsys)
+
+
+def test_worker_processes_give_the_same_output_after_every_kind_of_change(
+        site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers parse, anchor and render each article from its files (the main process keeps only
+    records): the same bytes as a build without the cache, after every kind of change."""
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)  # workers even for 24 articles
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys, "--jobs", "2")
+    assert_as_fresh(site, capsys)
+    for number, edit in enumerate(EDITS):
+        edit(site, number + 1)
+        build(site, capsys, "--jobs", "2")
+        assert_as_fresh(site, capsys)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
