@@ -154,6 +154,14 @@ def check_output(root: Path, n: int) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def split_at_first_note(text: str) -> tuple[str, str] | None:
+    """The annotation's text cut at the end of its first note's first line (None: no such
+    line): a token put there changes that note's text and nothing else."""
+    heading = NOTE_HEADING.search(text)
+    first_line = TEXT_LINE.search(text, heading.end()) if heading else None
+    return (text[: first_line.end()], text[first_line.end() :]) if first_line else None
+
+
 @dataclass(frozen=True)
 class WarmEdit:
     """One annotation file, edited in place before each warm build and put back byte for byte.
@@ -173,12 +181,10 @@ class WarmEdit:
     def load(cls, root: Path, n: int) -> WarmEdit:
         path = root / "content" / f"a{min(WARM_ARTICLE, n - 1):05d}.md"
         original = path.read_bytes()
-        text = original.decode("utf-8")
-        heading = NOTE_HEADING.search(text)
-        first_line = TEXT_LINE.search(text, heading.end()) if heading else None
-        if first_line is None:
+        parts = split_at_first_note(original.decode("utf-8"))
+        if parts is None:
             raise BuildError(f'{path}: no note heading (## "quote") followed by the note\'s text')
-        return cls(path, original, text[: first_line.end()], text[first_line.end() :])
+        return cls(path, original, *parts)
 
     @property
     def backup(self) -> Path:

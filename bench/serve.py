@@ -41,7 +41,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(REPO))
 
-from run import ensure_corpus, machine_summary  # noqa: E402
+from run import ensure_corpus, machine_summary, split_at_first_note  # noqa: E402
 
 from sitegen.frontmatter import split_document  # noqa: E402
 
@@ -154,13 +154,10 @@ class Article:
             raise BenchError(f"{path}: unreadable front matter: {problems}")
         slug_field = document.fields.get("slug")
         slug = str(slug_field.value) if slug_field else path.stem
-        heading = re.search(r'^## ".*"[ \t]*\n', text, re.MULTILINE)
-        if heading is None:
-            raise BenchError(f"{path}: no note heading (a line `## \"quote\"`)")
-        first_line = re.compile(r"^[ \t]*\S.*$", re.MULTILINE).search(text, heading.end())
-        if first_line is None:
-            raise BenchError(f"{path}: the first note has no text")
-        return cls(path, f"/{slug}/", original, text[: first_line.end()], text[first_line.end() :])
+        parts = split_at_first_note(text)
+        if parts is None:
+            raise BenchError(f'{path}: no note heading (## "quote") followed by the note\'s text')
+        return cls(path, f"/{slug}/", original, *parts)
 
     def save(self, token: str) -> None:
         """Write the file with the token at the end of the first note's first line."""

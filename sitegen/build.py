@@ -261,8 +261,8 @@ def rebuild_annotations(snapshot: Snapshot, changed: Mapping[str, bytes]
         annotation, anchors, found = record
         if annotation is None or annotation.seed != old.seed.name or annotation.draft != old.annotation.draft:
             return None
-        refs = [ref for note in annotation.notes for ref in note.refs] + list(annotation.preface_refs)
-        if any(problem.severity == "error" for problem in found) or _unknown_refs(refs, snapshot.contexts):
+        if any(problem.severity == "error" for problem in found) or _unknown_refs(annotation.refs,
+                                                                                snapshot.contexts):
             return None
         article = make_article(annotation, anchors, old.seed, data, snapshot.sources.seeds[old.seed.path])
         done = rerender_article(frame, old, article)
@@ -481,8 +481,7 @@ def _check_tags(articles: list[Article], problems: list[Problem]) -> None:
 
 def _check_context_refs(annotations: list[Annotation], contexts: dict[str, ContextEntry],
                         problems: list[Problem]) -> None:
-    refs = [ref for a in annotations for note in a.notes for ref in note.refs]
-    refs += [ref for a in annotations for ref in a.preface_refs]
+    refs = [ref for annotation in annotations for ref in annotation.refs]
     refs += [ref for entry in contexts.values() for ref in entry.refs]
     problems += _unknown_refs(refs, contexts)
 

@@ -25,7 +25,7 @@ from .site import Citation, NoteRef
 
 CACHE = ".sitegen-cache"
 CACHE_FILE = "build.cache"
-FORMAT = ("sitegen build cache", 3, __version__, sys.version)
+FORMAT = ("sitegen build cache", 4, __version__, sys.version)
 
 
 # A source file's signature (size, mtime, ctime, inode) and digest: a plain tuple, stored as it is.
@@ -75,7 +75,6 @@ class Cache:
     out_inode: int = 0
     spare: dict[str, Entry] = field(default_factory=dict)  # what the spare tree holds
     spare_inode: int = 0
-    seed_problems: dict[str, tuple[bytes, tuple[Problem, ...]]] = field(default_factory=dict)
     outline: tuple[Any, ...] = ()  # site.Outline of the last build, as plain tuples
     # the records as loaded, in their stored form: saved again as they are while unchanged
     stored: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
@@ -94,8 +93,6 @@ class Cache:
                  {path: self._plain(path, record) for path, record in self.parsed.items()},
                  {slug: tuple(output) for slug, output in self.outputs.items()},
                  self.pages, self.files, self.out_inode, self.spare, self.spare_inode,
-                 {path: (digest, _pickled(problems))
-                  for path, (digest, problems) in self.seed_problems.items()},
                  tuple(self.outline))
         data = marshal.dumps(state)
         return hashlib.blake2b(data, digest_size=16).digest() + data
@@ -106,7 +103,7 @@ class Cache:
         if hashlib.blake2b(data[16:], digest_size=16).digest() != data[:16]:
             raise ValueError("damaged")
         (form, site, theme_problems, sources, parsed, outputs, pages, files, out_inode, spare,
-         spare_inode, seed_problems, outline) = marshal.loads(data[16:])
+         spare_inode, outline) = marshal.loads(data[16:])
         if form != FORMAT:
             raise ValueError("another version")
         return cls(
@@ -115,9 +112,7 @@ class Cache:
             {path: Parsed(*values[:6], _listing(values[6]), values[7], _unpickled(values[8]))
              for path, values in parsed.items()},
             {slug: Output._make(values) for slug, values in outputs.items()},
-            pages, files, out_inode, spare, spare_inode,
-            {path: (digest, _unpickled(problems)) for path, (digest, problems) in seed_problems.items()},
-            outline, parsed)
+            pages, files, out_inode, spare, spare_inode, outline, parsed)
 
 
 def _pickled(problems: tuple[Problem, ...]) -> bytes:

@@ -77,7 +77,7 @@ from .site import (
     Outline,
     RenderedArticle,
     build_site_reusing,
-    feed_time,
+    feed_key,
     render_article,
     render_feed,
     shared_of,
@@ -176,6 +176,7 @@ class _Build:
         self.new = Cache(stored=self.cache.stored)
         self.loaded: dict[str, bytes] = {}  # the source files read and kept (not seeds/, content/)
         self.digests: dict[str, bytes] = {}  # every source file's, by path
+        self.seed_problems: dict[str, tuple[Problem, ...]] = {}  # of the seeds parsed in this process
         self.verified: dict[str, Entry] = {}  # output files found as written, by path
         self.writer: StagedOutput | None = None
 
@@ -193,10 +194,6 @@ class _Build:
         site_key = key_of(FORMAT, installed(), self.options.base_url, self.options.drafts,
                           sources.config, sources.templates, sources.contexts)
         site_known = self.cache.site == site_key
-        # Only annotation files changed: perhaps only their articles' pages did (_articles_alone).
-        quick = site_known and self.cache.sources.keys() == digests.keys() and all(
-            is_annotation(path) for path, (_, digest) in self.cache.sources.items()
-            if digest != digests[path])
         if not site_known:  # every page may change: only the output folder's record still holds
             self.cache = Cache(files=self.cache.files, out_inode=self.cache.out_inode,
                                spare=self.cache.spare, spare_inode=self.cache.spare_inode)
@@ -211,7 +208,6 @@ class _Build:
             theme = read_theme(sources, theme_problems, NO_MEMO, not site_known, compiled)
             self.new.theme_problems = tuple(theme_problems) if not site_known else self.cache.theme_problems
             problems += self.new.theme_problems
-            problems += self._seed_problems(digests)
             contexts = {}
             for path, data in sources.contexts.items():
                 entry, entry_problems = parse_context(path, data)
@@ -220,6 +216,7 @@ class _Build:
                     contexts[entry.slug] = entry
         with self.stages.time("anchor"):
             articles = self._articles(digests, problems)
+            problems += self._seed_problems(digests)  # after: seeds parsed there are not again
         with self.stages.time("assemble"):
             failed = any(problem.severity == "error" for problem in problems) or _fails_checks(
                 self.new.parsed.values(), contexts, self.options)
@@ -233,7 +230,7 @@ class _Build:
                 (self.folder / "updating").touch()  # the spare is not what the cache says until saved
             try:
                 with self.stages.time("render"):
-                    built = ((quick and self._articles_alone(articles, contexts, config, theme))
+                    built = (self._articles_alone(articles, contexts, config, theme)
                              or build_site_reusing(articles, contexts, config, theme, sources.static,
                                                    self.options.jobs, writer.write, NO_MEMO, self, site_key,
                                                    self.progress))
@@ -285,26 +282,25 @@ class _Build:
     def _seed(self, name: str) -> Seed | None:
         path = f"seeds/{name}"
         seed, problems = parse_seed(path, self._bytes(path))
-        self.new.seed_problems[path] = (self.new.sources[path][1], tuple(problems))
+        self.seed_problems[path] = tuple(problems)
         return seed
 
     def _seed_problems(self, digests: dict[str, bytes]) -> list[Problem]:
-        """Every seed's problems, as a build reports them: from the cache while it is unchanged."""
+        """The problems of every seed changed since the last build (a seed problem is an error,
+        so the seeds of a build that left a cache had none), parsed here unless they already were."""
         problems = []
-        for path in digests:
-            if not is_seed(path):
+        for path in filter(is_seed, digests):
+            known = self.cache.sources.get(path)
+            if known is not None and known[1] == digests[path]:
                 continue
-            known = self.cache.seed_problems.get(path)
-            if known is not None and known[0] == digests[path]:
-                self.new.seed_problems[path] = known
-            else:
+            if path not in self.seed_problems:
                 self._seed(path[len("seeds/"):])
-            problems += self.new.seed_problems[path][1]
+            problems += self.seed_problems[path]
         return problems
 
     # -- articles
 
-    def _articles(self, digests: dict[str, bytes], problems: list[Problem]) -> list[Article | Stored]:
+    def _articles(self, digests: dict[str, bytes], problems: list[Problem]) -> list[Stored]:
         """Every article to publish: parsed and anchored anew where its files changed."""
         seed_paths = [path for path in digests if is_seed(path)]
         self.seed_names = frozenset(path[len("seeds/"):] for path in seed_paths)
@@ -357,11 +353,10 @@ class _Build:
     def _parsed(self, article: Article, problems: list[Problem]) -> Parsed:
         annotation = article.annotation
         assert annotation is not None
-        refs = tuple(ref.slug for note in annotation.notes for ref in note.refs)
-        refs += tuple(ref.slug for ref in annotation.preface_refs)
         path, seed = annotation.path, article.seed.path
         return Parsed(path, self.digests[path], seed, self.digests[seed], annotation.draft,
-                      article.fingerprint, article.listing, refs, tuple(problems))
+                      article.fingerprint, article.listing, tuple(ref.slug for ref in annotation.refs),
+                      tuple(problems))
 
     def _record_of(self, path: str) -> tuple[Parsed | None, list[Problem]]:
         """In a worker: one annotation file parsed and anchored, down to its record."""
@@ -440,7 +435,7 @@ class _Build:
             elif path in self.cache.pages:
                 self.new.pages[path] = self.cache.pages[path]
 
-    def _articles_alone(self, articles: list[Article | Stored], contexts: dict[str, ContextEntry],
+    def _articles_alone(self, articles: list[Stored], contexts: dict[str, ContextEntry],
                         config: Config, theme: Theme) -> Built | None:
         """What build_site_reusing would give when only annotation files changed, and nothing that
         other pages show of them (listing, citations, draft, seed): only their own pages are
@@ -449,7 +444,11 @@ class _Build:
         it was left: the site is then built the usual way."""
         old, new = self.cache, self.new
         if not old.outline or old.parsed.keys() != new.parsed.keys() or not self.old_files:
-            return None
+            return None  # another site (the cache was reset), or articles came or went
+        changed_files = [path for path, (_, digest) in old.sources.items()
+                         if digest != new.sources.get(path, (None, b""))[1]]
+        if old.sources.keys() != new.sources.keys() or not all(map(is_annotation, changed_files)):
+            return None  # a file other than an annotation changed (a static file, say)
         for path, record in new.parsed.items():
             before = old.parsed[path]
             if record is not before and (record.listing, record.refs, record.draft, record.seed) != (
@@ -479,8 +478,7 @@ class _Build:
             feed = [self.materialize(by_slug[slug]) for slug in newest]
             pages["feed.xml"] = render_feed(theme, shared.site, feed,
                                             {slug: result.body for slug, result in rendered.items()})
-            keys["feed.xml"] = self.page_key("feed.xml", "feed.xml", (
-                shared_digest, tuple(article.fingerprint for article in feed), feed_time(feed)))
+            keys["feed.xml"] = feed_key(self, shared_digest, feed)
         if not pages.keys() <= self.old_files.keys():
             return None
         assert self.writer is not None
@@ -502,7 +500,7 @@ class _Build:
 
     # -- site.Reuse
 
-    def keep_article(self, article: Article | Stored, shared: bytes) -> RenderedArticle | None:
+    def keep_article(self, article: Stored, shared: bytes) -> RenderedArticle | None:
         output = self.cache.outputs.get(article.slug)
         if output is None or output.key != article_key(article.fingerprint, shared):
             return None
@@ -522,9 +520,8 @@ class _Build:
     def page_key(self, name: str, path: str, data: Any) -> bytes:
         return key_of(name, path, data)
 
-    def materialize(self, article: Article | Stored) -> Article:
-        if isinstance(article, Article):
-            return article
+    def materialize(self, article: Stored) -> Article:
+        """The article a record stands for, parsed and anchored again from its files."""
         record = article.parsed
         if record.source == record.seed:  # a plain seed
             seed = self._seed(record.seed[len("seeds/"):])

@@ -157,6 +157,11 @@ class Annotation:
         """Where a front-matter field was written; the file's first line when it was not."""
         return dict(self.field_locations).get(field, Location(self.path, 1, 1))
 
+    @property
+    def refs(self) -> tuple[ContextRef, ...]:
+        """Every citation of a context entry: the notes' in file order, then the preface's."""
+        return tuple(ref for note in self.notes for ref in note.refs) + self.preface_refs
+
 
 @dataclass(frozen=True, slots=True)
 class ContextEntry:

@@ -249,8 +249,8 @@ class Frame:
 
     shared: Shared
     cites: dict[str, tuple[tuple[str, Citation], ...]]  # article slug -> what it cites
-    feed: tuple[tuple[Article, str], ...]  # the feed's entries: article and rendered text
-    updated: str  # the feed's time stamp
+    feed: tuple[Article, ...]  # the feed's articles
+    bodies: dict[str, str | None]  # their rendered texts, by slug
 
 
 @dataclass
@@ -283,16 +283,23 @@ def shared_of(config: Config, theme: Theme, contexts: dict[str, ContextEntry],
     return Shared(config, theme, contexts, titles, tag_names, site)
 
 
-def feed_time(newest: Iterable[Any]) -> str:
+def _feed_time(newest: Iterable[Any]) -> str:
     """The feed's time stamp: the newest article's date (dated articles come first)."""
     return _timestamp(next((a.date for a in newest if a.date), None))
 
 
-def render_feed(theme: Theme, site: dict[str, Any], newest: list[Article],
+def feed_key(reuse: Reuse, shared: bytes, newest: list[Any]) -> bytes:
+    """The key of the feed's data: its articles stand for themselves by their fingerprints."""
+    return reuse.page_key("feed.xml", "feed.xml",
+                          (shared, tuple(a.fingerprint for a in newest), _feed_time(newest)))
+
+
+def render_feed(theme: Theme | MemoTheme, site: dict[str, Any], newest: list[Article],
                 bodies: dict[str, str | None]) -> bytes:
     """The feed of the newest articles, with their texts (rendered here where not given)."""
     entries = tuple((a, bodies.get(a.slug) or render_text(a)) for a in newest)
-    return _render_feed(theme, site, entries, feed_time(newest))
+    return theme.render_page("feed.xml", "feed.xml", site,
+                             {"entries": entries, "updated": _feed_time(newest), "timestamp": _timestamp})
 
 
 def rerender_article(frame: Frame, old: Article, article: Article) -> tuple[dict[str, bytes], Frame] | None:
@@ -307,18 +314,12 @@ def rerender_article(frame: Frame, old: Article, article: Article) -> tuple[dict
     if rendered.cites != frame.cites[old.slug] or rendered.body is None:
         return None
     files = dict(rendered.files)
-    feed = frame.feed
-    if any(entry.slug == article.slug for entry, _ in feed):
-        feed = tuple((article, rendered.body) if entry.slug == article.slug else (entry, body)
-                     for entry, body in feed)
-        files["feed.xml"] = _render_feed(frame.shared.theme, frame.shared.site, feed, frame.updated)
-    return files, replace(frame, feed=feed)
-
-
-def _render_feed(theme: Theme | MemoTheme, site: dict[str, Any],
-                 entries: tuple[tuple[Article, str], ...], updated: str) -> bytes:
-    return theme.render_page("feed.xml", "feed.xml", site,
-                             {"entries": entries, "updated": updated, "timestamp": _timestamp})
+    feed, bodies = frame.feed, frame.bodies
+    if any(entry.slug == article.slug for entry in feed):
+        feed = tuple(article if entry.slug == article.slug else entry for entry in feed)
+        bodies = {**bodies, article.slug: rendered.body}
+        files["feed.xml"] = render_feed(frame.shared.theme, frame.shared.site, list(feed), bodies)
+    return files, replace(frame, feed=feed, bodies=bodies)
 
 
 def build_site(articles: list[Article], contexts: dict[str, ContextEntry], config: Config,
@@ -424,24 +425,18 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
 
     pages.add("404.html", theme.render_page("404.html", "404.html", site, {}, root=config.base_path))
     newest = ordered[:FEED_SIZE]
-    updated = feed_time(ordered)
-    feed_key = b""
-    if reuse is not None:  # the feed's entries are keyed by the articles' source bytes
-        feed_key = reuse.page_key("feed.xml", "feed.xml",
-                                  (shared_digest, tuple(a.fingerprint for a in newest), updated))
+    key = feed_key(reuse, shared_digest, newest) if reuse is not None else b""
     frame = None
-    if reuse is not None and (done := reuse.keep_page("feed.xml", feed_key)) is not None:
+    if reuse is not None and (done := reuse.keep_page("feed.xml", key)) is not None:
         pages.add("feed.xml", Kept(done))
     else:
         if reuse is not None:
-            theme.rendered["feed.xml"] = feed_key  # type: ignore[union-attr]
+            theme.rendered["feed.xml"] = key  # type: ignore[union-attr]
             newest = [reuse.materialize(a) for a in newest]
-        entries = tuple((a, feed_bodies[a.slug] if feed_bodies[a.slug] is not None else render_text(a))
-                        for a in newest)
-        pages.add("feed.xml", _render_feed(theme.theme if reuse is not None else theme,  # type: ignore[union-attr]
-                                           site, entries, updated))
+        pages.add("feed.xml", render_feed(theme.theme if reuse is not None else theme,  # type: ignore[union-attr]
+                                          site, newest, feed_bodies))
         if reuse is None:
-            frame = Frame(shared, cites, entries, updated)
+            frame = Frame(shared, cites, tuple(newest), feed_bodies)
     pages.add("sitemap.xml", theme.render_page("sitemap.xml", "sitemap.xml", site, {
         "urls": _sitemap_urls(ordered, context_list, tags, config)}))
     pages.add(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll

@@ -361,6 +361,16 @@ def test_errors_are_reported_as_without_the_cache(site: Path, capsys: Capture) -
     assert tree(site / "public") == before
 
 
+def test_a_seed_changed_into_an_error_is_reported_as_without_the_cache(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    seed(site, 4).write_text("date 2020-01-01 ")  # a date and no text
+    assert main(["build", "--root", str(site), "--jobs", "1"]) == 1
+    cached_err = capsys.readouterr().err
+    assert main(["build", "--root", str(site), "--jobs", "1", "--no-cache"]) == 1
+    assert capsys.readouterr().err == cached_err
+    assert "has no text" in cached_err
+
+
 def test_warnings_are_reported_on_every_build(site: Path, capsys: Capture) -> None:
     path = annotation(site, 8)
     path.write_text(path.read_text().replace(" source here", " source <b>here</b>", 1))
