@@ -1,19 +1,23 @@
 """What `sitegen build` remembers between runs, in .sitegen-cache/ (see incremental).
 
 Stored in marshal's format, which loads plain tuples several times faster than pickle, behind a
-digest of it, so that a damaged file is known before it is read. Only plain values are stored:
+checksum of it, so that a damaged file is known before it is read. Only plain values are stored:
 names, digests, signatures, listings and citations as tuples, problems (rare) pickled.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import io
 import marshal
 import os
 import pickle
 import sys
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,7 +29,7 @@ from .site import Citation, NoteRef
 
 CACHE = ".sitegen-cache"
 CACHE_FILE = "build.cache"
-FORMAT = ("sitegen build cache", 4, __version__, sys.version)
+FORMAT = ("sitegen build cache", 5, __version__, sys.version)
 
 
 # A source file's signature (size, mtime, ctime, inode) and digest: a plain tuple, stored as it is.
@@ -87,7 +91,8 @@ class Cache:
 
     def dump(self) -> bytes:
         """The cache in marshal's format (plain tuples load many times faster than pickles),
-        behind a digest of it, so that a damaged file is known before it is read."""
+        behind a CRC-32 of it: it guards against damage, not tampering (the cache is the site
+        owner's own file), at a quarter of a digest's cost on 9 MB."""
         state = (self.format, self.site, _pickled(self.theme_problems),
                  self.sources,
                  {path: self._plain(path, record) for path, record in self.parsed.items()},
@@ -95,15 +100,15 @@ class Cache:
                  self.pages, self.files, self.out_inode, self.spare, self.spare_inode,
                  tuple(self.outline))
         data = marshal.dumps(state)
-        return hashlib.blake2b(data, digest_size=16).digest() + data
+        return zlib.crc32(data).to_bytes(4, "little") + data
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Cache:
         """The cache dump() wrote; ValueError if the bytes are not one."""
-        if hashlib.blake2b(data[16:], digest_size=16).digest() != data[:16]:
+        if len(data) < 4 or zlib.crc32(memoryview(data)[4:]) != int.from_bytes(data[:4], "little"):
             raise ValueError("damaged")
         (form, site, theme_problems, sources, parsed, outputs, pages, files, out_inode, spare,
-         spare_inode, outline) = marshal.loads(data[16:])
+         spare_inode, outline) = marshal.loads(memoryview(data)[4:])
         if form != FORMAT:
             raise ValueError("another version")
         return cls(
@@ -143,14 +148,33 @@ def load(folder: Path) -> tuple[Cache, str]:
     except OSError as error:
         return Cache(), f"cache unreadable: {error.strerror}"
     try:
-        return Cache.from_bytes(data), ""
+        with _uncollected():
+            cache = Cache.from_bytes(data)
     except Exception:  # whatever a damaged or foreign file makes marshal raise
         return Cache(), "cache damaged or from another version"
+    # Hundreds of thousands of small objects that live as long as the build, none in a cycle:
+    # the collector would walk them all again each time the heap grows by a quarter.
+    gc.freeze()
+    return cache, ""
+
+
+@contextlib.contextmanager
+def _uncollected() -> Iterator[None]:
+    """No garbage collection while many objects are made and none freed (twice as fast)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def save(folder: Path, cache: Cache) -> None:
     temporary = folder / f"{CACHE_FILE}.{os.getpid()}"
-    temporary.write_bytes(cache.dump())
+    with _uncollected():
+        data = cache.dump()
+    temporary.write_bytes(data)
     os.replace(temporary, folder / CACHE_FILE)
 
 

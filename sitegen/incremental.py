@@ -321,9 +321,10 @@ class _Build:
         # this 2-core VM that was as fast as keeping them, in less than half the memory.
         if todo:
             self.progress.start("anchor", len(todo))
-        for path, (record, found) in zip(todo, parallel_imap(self._record_of, todo, self.options.jobs),
-                                         strict=True):
+        for path, (record, found, seed_problems) in zip(
+                todo, parallel_imap(self._record_of, todo, self.options.jobs), strict=True):
             self.progress.advance()
+            self.seed_problems.update(seed_problems)  # so that no seed is parsed again here
             if record is None:
                 problems += found
                 problems.append(Problem(Location(path), "not built", "", "error"))  # see run()
@@ -358,16 +359,18 @@ class _Build:
                       article.fingerprint, article.listing, tuple(ref.slug for ref in annotation.refs),
                       tuple(problems))
 
-    def _record_of(self, path: str) -> tuple[Parsed | None, list[Problem]]:
-        """In a worker: one annotation file parsed and anchored, down to its record."""
+    def _record_of(self, path: str) -> tuple[Parsed | None, list[Problem], dict[str, tuple[Problem, ...]]]:
+        """In a worker: one annotation file parsed and anchored, down to its record, with the
+        problems of the seed it parsed."""
         seeds = _SeedsOnDemand(self)
         annotation, anchors, problems = annotate(seeds, self.seed_names,  # type: ignore[arg-type]
                                                  (path, self._bytes(path)))
         seed = seeds.get(annotation.seed) if annotation is not None else None
+        seed_problems = {f"seeds/{name}": self.seed_problems[f"seeds/{name}"] for name in seeds.parsed}
         if annotation is None or seed is None:
-            return None, problems
+            return None, problems, seed_problems
         article = make_article(annotation, anchors, seed, self._bytes(path), self._bytes(seed.path))
-        return self._parsed(article, problems), problems
+        return self._parsed(article, problems), problems, seed_problems
 
     # -- output
 

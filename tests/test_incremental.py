@@ -11,6 +11,7 @@ import pickle
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from sitegen import cache as stored
 from sitegen import incremental, parallel
 from sitegen.cli import main
+from sitegen.seeds import parse_seed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import make_corpus
@@ -242,6 +244,37 @@ def test_worker_processes_give_the_same_output_after_every_kind_of_change(
         assert_as_fresh(site, capsys)
 
 
+def test_seeds_parsed_by_workers_are_not_parsed_again_in_the_main_process(
+        site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers send back each seed's problems with the records: the main process, which
+    checks every new seed, parses none of them again for that (a second parse of the corpus)."""
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    in_main = []
+    checking = []
+    main_pid = os.getpid()
+
+    def counting(path: str, data: bytes) -> Any:
+        if os.getpid() == main_pid and checking:
+            in_main.append(path)
+        return parse_seed(path, data)
+
+    def seed_problems(build: Any, digests: Any) -> Any:
+        checking.append(True)
+        try:
+            return check(build, digests)
+        finally:
+            checking.clear()
+
+    check = incremental._Build._seed_problems
+    monkeypatch.setattr(incremental, "parse_seed", counting)
+    monkeypatch.setattr(incremental._Build, "_seed_problems", seed_problems)
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys, "--jobs", "2")
+    assert in_main == []
+    seed(site, 3).write_bytes(b"\x00 not text")  # a broken seed is still reported, once
+    assert main(["build", "--root", str(site), "--jobs", "2"]) == 1
+    assert capsys.readouterr().err.count(f"{seed(site, 3).name}:1:1: error:") == 1
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, SIZE - 1)), min_size=1, max_size=4))
 def test_any_sequence_of_changes_gives_a_fresh_builds_output(
@@ -265,6 +298,13 @@ def test_a_damaged_cache_is_ignored(site: Path, capsys: Capture) -> None:
     assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
     assert_as_fresh(site, capsys)
     cache.write_bytes(b"\x80\x05 not a cache at all")
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+    data = bytearray(cache.read_bytes())  # one flipped bit, deep inside: the checksum sees it
+    data[len(data) // 2] ^= 0x04
+    cache.write_bytes(bytes(data))
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    cache.write_bytes(b"")
     assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
     assert_as_fresh(site, capsys)
 
