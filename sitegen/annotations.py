@@ -66,6 +66,17 @@ def parse_annotation(path: str, text: str) -> tuple[Annotation | None, list[Prob
     return annotation, problems
 
 
+def front_tags(path: str, text: str) -> tuple[tuple[str, ...], bool] | None:
+    """An annotation's tags and draft flag, read from its front matter alone as parse_annotation
+    reads them: cheap, for knowing the site's tags before any article is anchored. None when
+    the front matter is unreadable."""
+    document, _ = split_document(path, text)
+    if document is None:
+        return None
+    fields = FieldReader(path, document.fields)
+    return _clean_tags(fields, []), fields.boolean("draft")
+
+
 def parse_context_entry(path: str, text: str) -> tuple[ContextEntry | None, list[Problem]]:
     document, problems = split_document(path, text)
     if document is None:

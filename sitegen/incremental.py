@@ -31,10 +31,10 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .anchoring import slugify
-from .annotations import RESERVED_SLUGS
+from .annotations import RESERVED_SLUGS, front_tags
 from .build import (
     Options,
     annotate,
@@ -66,21 +66,25 @@ from .cache import (
     load,
     save,
 )
-from .memo import NO_MEMO, freeze
+from .memo import NO_MEMO
 from .model import Article, Config, ContextEntry, Listing, Location, Problem, Seed, Site, UserError
 from .output import MARKER, UNKNOWN, Entry, StagedOutput, remove_leftovers, signature
 from .parallel import parallel_imap
 from .progress import NO_PROGRESS, Progress
-from .seeds import parse_seed, slug_from_name
+from .seeds import decode_text, parse_seed, slug_from_name
 from .site import (
     Built,
     Outline,
     RenderedArticle,
+    Shared,
     build_site_reusing,
     feed_key,
+    group_tags,
     render_article,
     render_feed,
+    shared_digest_of,
     shared_of,
+    tag_names,
 )
 from .stages import NO_STAGES, Stages
 from .theme import TemplateRenderError, Theme
@@ -88,6 +92,10 @@ from .theme import TemplateRenderError, Theme
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
 UNTRUSTED = (-1, 0, 0, 0)  # the signature recorded for such a file: it matches none
 BULK = ("seeds/", "content/")  # the folders that grow with the site: read only what changed
+# From this many changed annotations on, each is rendered where it is anchored, not parsed and
+# anchored a second time to be rendered: worth a first pass over their front matter for the tags.
+EARLY_FROM = 32
+SiteParts = tuple[Config, Theme, dict[str, ContextEntry], bytes]  # config, theme, entries, site key
 
 
 @dataclass
@@ -123,6 +131,12 @@ class Stored:
     @property
     def source(self) -> str:
         return self.parsed.source
+
+
+class _Tags(NamedTuple):
+    """An article as group_tags sees it."""
+
+    tags: tuple[str, ...]
 
 
 class _SeedsOnDemand:
@@ -179,6 +193,10 @@ class _Build:
         self.seed_problems: dict[str, tuple[Problem, ...]] = {}  # of the seeds parsed in this process
         self.verified: dict[str, Entry] = {}  # output files found as written, by path
         self.writer: StagedOutput | None = None
+        self.shared: tuple[Shared, bytes] | None = None  # what articles are rendered early with
+        # slug -> (fingerprint, shared digest, written files, compact citations) of each article
+        # rendered early
+        self.early: dict[str, tuple[bytes, bytes, tuple[tuple[str, Entry], ...], tuple[Any, ...]]] = {}
 
     def run(self) -> Result:
         problems: list[Problem] = []
@@ -214,20 +232,19 @@ class _Build:
                 problems += entry_problems
                 if entry is not None:
                     contexts[entry.slug] = entry
-        with self.stages.time("anchor"):
-            articles = self._articles(digests, problems)
-            problems += self._seed_problems(digests)  # after: seeds parsed there are not again
-        with self.stages.time("assemble"):
-            failed = any(problem.severity == "error" for problem in problems) or _fails_checks(
-                self.new.parsed.values(), contexts, self.options)
-        if failed:
-            return self._from_scratch()
-
         spare = self._spare()
         with StagedOutput(self.out, self.force, self.old_files, spare, self._intact) as writer:
             self.writer = writer
             if spare is not None:
                 (self.folder / "updating").touch()  # the spare is not what the cache says until saved
+            with self.stages.time("anchor"):
+                articles = self._articles(digests, problems, (config, theme, contexts, site_key))
+                problems += self._seed_problems(digests)  # after: seeds parsed there are not again
+            with self.stages.time("assemble"):
+                failed = any(problem.severity == "error" for problem in problems) or _fails_checks(
+                    self.new.parsed.values(), contexts, self.options)
+            if failed:
+                return self._from_scratch()
             try:
                 with self.stages.time("render"):
                     built = (self._articles_alone(articles, contexts, config, theme)
@@ -237,6 +254,9 @@ class _Build:
             except TemplateRenderError as failure:
                 return Result(None, [*problems, failure.problem])
             with self.stages.time("write"):
+                for early in self.early.values():  # rendered for no page of the site: none are
+                    for path, _ in early[2]:
+                        writer.discard(path)
                 files = dict(built.written)
                 files[".sitegen"] = writer.commit(files, retire=True)
                 self._record(built, files)
@@ -300,8 +320,10 @@ class _Build:
 
     # -- articles
 
-    def _articles(self, digests: dict[str, bytes], problems: list[Problem]) -> list[Stored]:
-        """Every article to publish: parsed and anchored anew where its files changed."""
+    def _articles(self, digests: dict[str, bytes], problems: list[Problem],
+                  site: SiteParts) -> list[Stored]:
+        """Every article to publish: parsed and anchored anew where its files changed (and then
+        rendered at once, when many did: see _early_shared)."""
         seed_paths = [path for path in digests if is_seed(path)]
         self.seed_names = frozenset(path[len("seeds/"):] for path in seed_paths)
         records: dict[str, Parsed] = {}
@@ -316,15 +338,23 @@ class _Build:
             else:
                 todo.append(path)
         self.digests = digests
+        if len(todo) >= EARLY_FROM:
+            self.shared = self._early_shared(records, todo, site)
         # Each worker parses and anchors its files and sends back only their records: the main
-        # process holds no parsed article, and the render workers parse each article again. On
-        # this 2-core VM that was as fast as keeping them, in less than half the memory.
+        # process holds no parsed article. Where the site's tags were known first, the worker
+        # also renders each article and writes its files; else the render workers parse each
+        # article again.
         if todo:
             self.progress.start("anchor", len(todo))
-        for path, (record, found, seed_problems) in zip(
+        for path, (record, found, seed_problems, early) in zip(
                 todo, parallel_imap(self._record_of, todo, self.options.jobs), strict=True):
             self.progress.advance()
             self.seed_problems.update(seed_problems)  # so that no seed is parsed again here
+            if early is not None:
+                assert record is not None and self.writer is not None
+                for written, entry in early[2]:
+                    self.writer.written_elsewhere(written, entry)
+                self.early[record.listing.slug] = early
             if record is None:
                 problems += found
                 problems.append(Problem(Location(path), "not built", "", "error"))  # see run()
@@ -351,6 +381,27 @@ class _Build:
         return [Stored(record) for record in self.new.parsed.values()
                 if not record.draft or self.options.drafts]
 
+    def _early_shared(self, records: dict[str, Parsed], todo: list[str],
+                      site: SiteParts) -> tuple[Shared, bytes] | None:
+        """What every article page shares, from the tags in the front matter of the changed
+        annotations and in the records of the others, so that articles can be rendered as they
+        are anchored. Should it differ from what the site turns out to share, the articles
+        rendered with it are rendered again (see rendered_early)."""
+        config, theme, contexts, site_key = site
+        fronts = list(parallel_imap(self._front_of, todo, self.options.jobs))
+        if any(front is None for front in fronts):
+            return None  # an unreadable file: the build reports it
+        listings = [_Tags(record.listing.tags) for record in records.values()
+                    if not record.draft or self.options.drafts]
+        listings += [_Tags(tags) for tags, draft in fronts if not draft or self.options.drafts]  # type: ignore[misc]
+        shared = shared_of(config, theme, contexts, tag_names(group_tags(listings)))  # type: ignore[arg-type]
+        return shared, shared_digest_of(self, site_key, shared)
+
+    def _front_of(self, path: str) -> tuple[tuple[str, ...], bool] | None:
+        """In a worker: an annotation's tags and draft flag, from its front matter."""
+        text, _ = decode_text(path, self._bytes(path))
+        return front_tags(path, text) if text is not None else None
+
     def _parsed(self, article: Article, problems: list[Problem]) -> Parsed:
         annotation = article.annotation
         assert annotation is not None
@@ -359,18 +410,35 @@ class _Build:
                       article.fingerprint, article.listing, tuple(ref.slug for ref in annotation.refs),
                       tuple(problems))
 
-    def _record_of(self, path: str) -> tuple[Parsed | None, list[Problem], dict[str, tuple[Problem, ...]]]:
+    def _record_of(self, path: str) -> tuple[Parsed | None, list[Problem], dict[str, tuple[Problem, ...]],
+                                             Any]:
         """In a worker: one annotation file parsed and anchored, down to its record, with the
-        problems of the seed it parsed."""
+        problems of the seed it parsed, and the article rendered if it can be (see _render_early)."""
         seeds = _SeedsOnDemand(self)
         annotation, anchors, problems = annotate(seeds, self.seed_names,  # type: ignore[arg-type]
                                                  (path, self._bytes(path)))
         seed = seeds.get(annotation.seed) if annotation is not None else None
         seed_problems = {f"seeds/{name}": self.seed_problems[f"seeds/{name}"] for name in seeds.parsed}
         if annotation is None or seed is None:
-            return None, problems, seed_problems
+            return None, problems, seed_problems, None
         article = make_article(annotation, anchors, seed, self._bytes(path), self._bytes(seed.path))
-        return self._parsed(article, problems), problems, seed_problems
+        early = self._render_early(article, problems)
+        return self._parsed(article, problems), problems, seed_problems, early
+
+    def _render_early(self, article: Article, problems: list[Problem]) -> Any:
+        """The article's pages written into the new tree now, while it is parsed and anchored:
+        (fingerprint, shared digest, written files, citations), or None if it cannot be."""
+        assert article.annotation is not None
+        if (self.shared is None or self.writer is None or any(p.severity == "error" for p in problems)
+                or (article.annotation.draft and not self.options.drafts)):
+            return None
+        shared, digest = self.shared
+        try:
+            rendered = render_article(shared, article)
+            written = tuple((path, self.writer.write(path, data)) for path, data in rendered.files)
+        except (TemplateRenderError, FileExistsError, KeyError):  # the render proper reports it,
+            return None  # a slug written twice fails the build, an unknown tag is a wrong guess
+        return article.fingerprint, digest, written, compact_cites(rendered.cites)
 
     # -- output
 
@@ -440,6 +508,14 @@ class _Build:
 
     def _articles_alone(self, articles: list[Stored], contexts: dict[str, ContextEntry],
                         config: Config, theme: Theme) -> Built | None:
+        taken: dict[str, Any] = {}
+        built = self._alone(articles, contexts, config, theme, taken)
+        if built is None:
+            self.early.update(taken)  # for the usual way to use (or take out of the tree)
+        return built
+
+    def _alone(self, articles: list[Stored], contexts: dict[str, ContextEntry], config: Config,
+               theme: Theme, taken: dict[str, Any]) -> Built | None:
         """What build_site_reusing would give when only annotation files changed, and nothing that
         other pages show of them (listing, citations, draft, seed): only their own pages are
         rendered, and the feed if it shows one of them; every other file is kept without walking
@@ -461,20 +537,26 @@ class _Build:
             return None
         tag_names, newest = old.outline
         shared = shared_of(config, theme, contexts, dict(tag_names))
-        shared_digest = self.page_key("", "", (self.new.site, tag_names, freeze(shared.site)))
+        shared_digest = shared_digest_of(self, self.new.site, shared)
         pages: dict[str, bytes] = {}
         rendered: dict[str, RenderedArticle] = {}
         changed = {path for path, record in new.parsed.items() if record is not old.parsed[path]}
+        written_early: dict[str, Entry] = {}
         for stand_in in articles:
             if stand_in.source not in changed:
                 continue
-            article = self.materialize(stand_in)
-            result = render_article(shared, article)
-            output = old.outputs.get(article.slug)
+            early = self.early.get(stand_in.slug)
+            result = self.rendered_early(stand_in, shared_digest)
+            if result is not None:
+                taken[stand_in.slug] = early
+                written_early.update(result.written)
+            else:
+                result = render_article(shared, self.materialize(stand_in))
+                pages.update(result.files)
+            output = old.outputs.get(stand_in.slug)
             if output is None or compact_cites(result.cites) != output.cites:
                 return None
-            rendered[article.slug] = result
-            pages.update(result.files)
+            rendered[stand_in.slug] = result
         keys = {}
         if rendered.keys() & set(newest):
             by_slug = {article.slug: article for article in articles}
@@ -482,7 +564,7 @@ class _Build:
             pages["feed.xml"] = render_feed(theme, shared.site, feed,
                                             {slug: result.body for slug, result in rendered.items()})
             keys["feed.xml"] = feed_key(self, shared_digest, feed)
-        if not pages.keys() <= self.old_files.keys():
+        if not pages.keys() | written_early.keys() <= self.old_files.keys():
             return None
         assert self.writer is not None
         spare = self.writer.spare or {}
@@ -492,6 +574,8 @@ class _Build:
                 continue  # commit writes it
             if path in pages:
                 written[path] = self.writer.write(path, pages[path])
+            elif path in written_early:
+                written[path] = written_early[path]
             elif spare.get(path) == entry:  # the spare's file is this very one (a link to it)
                 written[path] = entry
             else:
@@ -502,6 +586,20 @@ class _Build:
                      outline=Outline(tag_names, newest))
 
     # -- site.Reuse
+
+    def rendered_early(self, article: Stored, shared: bytes) -> RenderedArticle | None:
+        """The article's pages as rendered while it was anchored, if that was with what the site
+        shares; else None, with those files taken out of the new tree."""
+        early = self.early.pop(article.slug, None)
+        if early is None:
+            return None
+        fingerprint, digest, written, cites = early
+        if fingerprint == article.fingerprint and digest == shared:
+            return RenderedArticle((), None, citations(article.listing, cites), written)
+        assert self.writer is not None
+        for path, _ in written:
+            self.writer.discard(path)
+        return None
 
     def keep_article(self, article: Stored, shared: bytes) -> RenderedArticle | None:
         output = self.cache.outputs.get(article.slug)

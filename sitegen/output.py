@@ -125,6 +125,20 @@ class StagedOutput:
             os.chmod(target, FILE_MODE)
         return hashed, signature(status)
 
+    def written_elsewhere(self, path: str, entry: Entry) -> None:
+        """Another process wrote path into the new tree (see write): a later write or keep of it
+        must know what the file there now holds."""
+        if self.spare is not None:
+            self.spare[path] = entry
+
+    def discard(self, path: str) -> None:
+        """Take a file written into the new tree out of it again, so that it can be written anew."""
+        base = self._start()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(base, path))
+        if self.spare is not None:
+            self.spare.pop(path, None)
+
     def keep(self, path: str) -> Entry:
         """The output folder's file at path, unchanged, in the new tree."""
         entry = self.current[path]

@@ -69,6 +69,7 @@ class Reuse(Protocol):
     and its file is still there as written."""
 
     def keep_article(self, article: Any, shared: bytes) -> RenderedArticle | None: ...
+    def rendered_early(self, article: Any, shared: bytes) -> RenderedArticle | None: ...
     def keep_page(self, path: str, key: bytes) -> Any: ...
     def page_key(self, name: str, path: str, data: Any) -> bytes: ...
     def materialize(self, article: Any) -> Article: ...
@@ -283,6 +284,16 @@ def shared_of(config: Config, theme: Theme, contexts: dict[str, ContextEntry],
     return Shared(config, theme, contexts, titles, tag_names, site)
 
 
+def shared_digest_of(reuse: Reuse, site_key: bytes, shared: Shared) -> bytes:
+    """The digest of what every article page shares: the site-wide inputs, the tags' names and
+    the site's data."""
+    return reuse.page_key("", "", (site_key, tuple(shared.tag_names.items()), freeze(shared.site)))
+
+
+def tag_names(tags: Iterable[Tag]) -> dict[str, str]:
+    return {tag.slug: tag.name for tag in tags}
+
+
 def _feed_time(newest: Iterable[Any]) -> str:
     """The feed's time stamp: the newest article's date (dated articles come first)."""
     return _timestamp(next((a.date for a in newest if a.date), None))
@@ -342,7 +353,7 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     ordered = sort_newest_first(articles)
     listings = tuple([article.listing for article in ordered])
     tags = memo.get("tags", listings, partial(group_tags, listings))
-    shared = shared_of(config, theme, contexts, {tag.slug: tag.name for tag in tags})
+    shared = shared_of(config, theme, contexts, tag_names(tags))
     titles, site = shared.titles, shared.site
     shared_key: Hashable = None
     if memo is not NO_MEMO:
@@ -357,14 +368,17 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
 
     shared_digest = b""
     kept: dict[int, RenderedArticle] = {}
+    early: dict[int, RenderedArticle] = {}  # rendered while they were anchored, with this shared
     if reuse is not None:
-        shared_digest = reuse.page_key("", "", (site_key, tuple(shared.tag_names.items()), freeze(site)))
+        shared_digest = shared_digest_of(reuse, site_key, shared)
         render_one = partial(_produce_anew, reuse, render_one)
         for position, article in enumerate(ordered):
-            if (result := reuse.keep_article(article, shared_digest)) is not None:
+            if (result := reuse.rendered_early(article, shared_digest)) is not None:
+                early[position] = result
+            elif (result := reuse.keep_article(article, shared_digest)) is not None:
                 kept[position] = result
         theme = ReuseTheme(theme, reuse, shared_digest)  # type: ignore[assignment]
-    todo = [article for position, article in enumerate(ordered) if position not in kept]
+    todo = [article for position, article in enumerate(ordered) if position not in kept.keys() | early.keys()]
 
     citations: dict[str, list[Citation]] = defaultdict(list)
     cites: dict[str, tuple[tuple[str, Citation], ...]] = {}
@@ -374,7 +388,7 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     progress.start("render", len(ordered))
     for position, article in enumerate(ordered):
         progress.advance()
-        result = kept.get(position) or next(rendered)
+        result = kept.get(position) or early.get(position) or next(rendered)
         if position not in kept:
             anew.append((article.slug, article.fingerprint, result.cites))
         if result.files:

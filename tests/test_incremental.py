@@ -21,6 +21,7 @@ from sitegen import cache as stored
 from sitegen import incremental, parallel
 from sitegen.cli import main
 from sitegen.seeds import parse_seed
+from sitegen.site import FEED_SIZE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import make_corpus
@@ -275,19 +276,75 @@ def test_seeds_parsed_by_workers_are_not_parsed_again_in_the_main_process(
     assert capsys.readouterr().err.count(f"{seed(site, 3).name}:1:1: error:") == 1
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, SIZE - 1)), min_size=1, max_size=4))
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_articles_rendered_where_they_are_anchored_give_the_same_output(
+        jobs: str, site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From EARLY_FROM changed annotations on, each article is rendered by the worker that
+    anchors it, with the tags read from the front matter first: the same bytes as --no-cache,
+    on a cold build and after every kind of change, and no article is parsed twice to render it."""
+    monkeypatch.setattr(incremental, "EARLY_FROM", 1)
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    materialized = []
+    materialize = incremental._Build.materialize
+
+    def counting(build: Any, article: Any) -> Any:
+        materialized.append(article.slug)
+        return materialize(build, article)
+
+    monkeypatch.setattr(incremental._Build, "materialize", counting)
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys, "--jobs", jobs)
+    if jobs == "1":  # in this process: only the feed's articles were made again (for its texts)
+        assert sorted(materialized) == sorted(set(materialized)) and len(materialized) == FEED_SIZE
+    assert_as_fresh(site, capsys)
+    for number, edit in enumerate(EDITS):
+        edit(site, number + 1)
+        build(site, capsys, "--jobs", jobs)
+        assert_as_fresh(site, capsys)
+
+
+def test_articles_rendered_early_with_a_wrong_guess_of_the_tags_are_rendered_again(
+        site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the tags read first not be the site's, the pages rendered with them are taken out
+    of the new tree and rendered again: on a cold build, a whole build and a quick one."""
+    monkeypatch.setattr(incremental, "EARLY_FROM", 1)
+    read = incremental.front_tags
+
+    def shouting(path: str, text: str) -> Any:  # the same tags, spelled as no article spells them
+        tags, draft = read(path, text)
+        return tuple(tag.upper() for tag in tags), draft
+
+    monkeypatch.setattr(incremental, "front_tags", shouting)
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+    for number in range(SIZE):  # every title: the whole site is built again, over the spare tree
+        edit_title(site, number)
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+    edit_note(site, 3)  # the quick path, which renders the edited article itself
+    assert f"({SIZE - 1} cached, 1 rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, SIZE - 1)), min_size=1, max_size=4),
+       st.sampled_from([1, incremental.EARLY_FROM]))
 def test_any_sequence_of_changes_gives_a_fresh_builds_output(
-        pristine: Path, tmp_path_factory: pytest.TempPathFactory, capsys: Capture, steps: list) -> None:
+        pristine: Path, tmp_path_factory: pytest.TempPathFactory, capsys: Capture, steps: list,
+        early_from: int) -> None:
+    """Also with every changed article rendered where it is anchored (early_from 1)."""
     root = tmp_path_factory.mktemp("sequence") / "site"
     shutil.copytree(pristine, root)
-    build(root, capsys)
-    for edit, number in steps:
-        try:
-            edit(root, number)
-        except StopIteration:  # the seed was deleted by an earlier step
-            continue
+    usual, incremental.EARLY_FROM = incremental.EARLY_FROM, early_from
+    try:
         build(root, capsys)
+        for edit, number in steps:
+            try:
+                edit(root, number)
+            except StopIteration:  # the seed was deleted by an earlier step
+                continue
+            build(root, capsys)
+    finally:
+        incremental.EARLY_FROM = usual
     assert_as_fresh(root, capsys)
 
 
