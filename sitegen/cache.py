@@ -17,7 +17,7 @@ import os
 import pickle
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -66,13 +66,62 @@ def citations(listing: Listing, cites: tuple[Any, ...]) -> tuple[tuple[str, Cita
                  for cite in cites)
 
 
+class Records(Mapping[str, Parsed]):
+    """The parsed records as loaded, each decoded when first asked for: a build that changes
+    one article of 10,000 looks at a few, and saves the others as they were stored."""
+
+    def __init__(self, stored: dict[str, tuple[Any, ...]]) -> None:
+        self.stored = stored
+        self.decoded: dict[str, Parsed] = {}
+
+    def __getitem__(self, path: str) -> Parsed:
+        record = self.decoded.get(path)
+        if record is None:
+            values = self.stored[path]
+            record = Parsed(*values[:6], _listing(values[6]), values[7], _unpickled(values[8]))
+            self.decoded[path] = record
+        return record
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.stored
+
+    def problems_of(self, path: str) -> tuple[Problem, ...]:
+        """A record's warnings, without decoding the rest of it."""
+        record = self.decoded.get(path)
+        return record.problems if record is not None else _unpickled(self.stored[path][8])
+
+    def warned(self) -> list[str]:
+        """The paths of the records with warnings."""
+        return [path for path, values in self.stored.items()
+                if (self.decoded[path].problems if path in self.decoded else values[8])]
+
+    def slug_of(self, path: str) -> str:
+        record = self.decoded.get(path)
+        return record.listing.slug if record is not None else self.stored[path][6][0]
+
+    def shown(self, drafts: bool) -> list[str]:
+        """The paths of the records the site shows (drafts only when it shows drafts)."""
+        return [path for path, values in self.stored.items() if drafts or not values[4]]
+
+    def tally(self, drafts: bool) -> tuple[int, int]:
+        """How many articles the site shows, and how many notes they hold."""
+        shown = self.shown(drafts)
+        return len(shown), sum(self.stored[path][6][4] for path in shown)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.stored)
+
+    def __len__(self) -> int:
+        return len(self.stored)
+
+
 @dataclass
 class Cache:
     format: tuple[Any, ...] = FORMAT
     site: bytes = b""  # digest of every site-wide input: config, templates, context entries, options
     theme_problems: tuple[Problem, ...] = ()
     sources: dict[str, Source] = field(default_factory=dict)
-    parsed: dict[str, Parsed] = field(default_factory=dict)
+    parsed: Mapping[str, Parsed] = field(default_factory=dict)  # a dict, or the Records loaded
     outputs: dict[str, Output] = field(default_factory=dict)  # by slug
     pages: dict[str, bytes] = field(default_factory=dict)  # output path -> key of its data
     files: dict[str, Entry] = field(default_factory=dict)  # what the output folder holds
@@ -89,13 +138,18 @@ class Cache:
             return values
         return (*record[:6], _plain_listing(record.listing), record.refs, _pickled(record.problems))
 
+    def _plain_records(self) -> dict[str, tuple[Any, ...]]:
+        if isinstance(self.parsed, Records):  # the loaded records, some of them looked at
+            return {path: self._plain(path, self.parsed.decoded[path]) if path in self.parsed.decoded
+                    else self.parsed.stored[path] for path in self.parsed.stored}
+        return {path: self._plain(path, record) for path, record in self.parsed.items()}
+
     def dump(self) -> bytes:
         """The cache in marshal's format (plain tuples load many times faster than pickles),
         behind a CRC-32 of it: it guards against damage, not tampering (the cache is the site
         owner's own file), at a quarter of a digest's cost on 9 MB."""
         state = (self.format, self.site, _pickled(self.theme_problems),
-                 self.sources,
-                 {path: self._plain(path, record) for path, record in self.parsed.items()},
+                 self.sources, self._plain_records(),
                  {slug: tuple(output) for slug, output in self.outputs.items()},
                  self.pages, self.files, self.out_inode, self.spare, self.spare_inode,
                  tuple(self.outline))
@@ -113,9 +167,7 @@ class Cache:
             raise ValueError("another version")
         return cls(
             form, site, _unpickled(theme_problems),
-            sources,
-            {path: Parsed(*values[:6], _listing(values[6]), values[7], _unpickled(values[8]))
-             for path, values in parsed.items()},
+            sources, Records(parsed),
             {slug: Output._make(values) for slug, values in outputs.items()},
             pages, files, out_inode, spare, spare_inode, outline, parsed)
 

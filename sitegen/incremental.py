@@ -30,6 +30,7 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -58,6 +59,7 @@ from .cache import (
     Cache,
     Output,
     Parsed,
+    Records,
     article_key,
     citations,
     compact_cites,
@@ -193,6 +195,8 @@ class _Build:
         self.seed_problems: dict[str, tuple[Problem, ...]] = {}  # of the seeds parsed in this process
         self.verified: dict[str, Entry] = {}  # output files found as written, by path
         self.writer: StagedOutput | None = None
+        self.read: list[str] = []  # the source files read for their digests: maybe changed
+        self.fresh: dict[str, Any] = {}  # what _record_of gave for the files _quick parsed
         self.shared: tuple[Shared, bytes] | None = None  # what articles are rendered early with
         # slug -> (fingerprint, shared digest, written files, compact citations) of each article
         # rendered early
@@ -237,20 +241,24 @@ class _Build:
             self.writer = writer
             if spare is not None:
                 (self.folder / "updating").touch()  # the spare is not what the cache says until saved
-            with self.stages.time("anchor"):
-                articles = self._articles(digests, problems, (config, theme, contexts, site_key))
-                problems += self._seed_problems(digests)  # after: seeds parsed there are not again
-            with self.stages.time("assemble"):
-                failed = any(problem.severity == "error" for problem in problems) or _fails_checks(
-                    self.new.parsed.values(), contexts, self.options)
-            if failed:
-                return self._from_scratch()
             try:
-                with self.stages.time("render"):
-                    built = (self._articles_alone(articles, contexts, config, theme)
-                             or build_site_reusing(articles, contexts, config, theme, sources.static,
+                quick = self._quick(digests, problems, contexts, config, theme) if site_known else None
+                if quick is not None:
+                    built, shown, notes = quick
+                else:
+                    with self.stages.time("anchor"):
+                        articles = self._articles(digests, problems, (config, theme, contexts, site_key))
+                        problems += self._seed_problems(digests)  # after: seeds parsed there are not again
+                    with self.stages.time("assemble"):
+                        failed = any(problem.severity == "error" for problem in problems) or _fails_checks(
+                            self.new.parsed.values(), contexts, self.options)
+                    if failed:
+                        return self._from_scratch()
+                    with self.stages.time("render"):
+                        built = build_site_reusing(articles, contexts, config, theme, sources.static,
                                                    self.options.jobs, writer.write, NO_MEMO, self, site_key,
-                                                   self.progress))
+                                                   self.progress)
+                    shown, notes = len(articles), sum(a.listing.notes for a in articles)
             except TemplateRenderError as failure:
                 return Result(None, [*problems, failure.problem])
             with self.stages.time("write"):
@@ -265,9 +273,8 @@ class _Build:
                 with contextlib.suppress(FileNotFoundError):
                     (self.folder / "updating").unlink()
         kept = built.kept
-        site = Site({}, articles=len(articles), notes=sum(a.listing.notes for a in articles),
-                    contexts=len(contexts), base_path=config.base_path)
-        return Result(site, problems, kept, len(articles) - kept)
+        site = Site({}, articles=shown, notes=notes, contexts=len(contexts), base_path=config.base_path)
+        return Result(site, problems, kept, shown - kept)
 
     # -- sources
 
@@ -283,6 +290,7 @@ class _Build:
             else:
                 data = self._bytes(path, problems)
                 digests[path] = hashlib.blake2b(data, digest_size=16).digest()
+                self.read.append(path)
             # A file changed just before it was read may change again within the same tick of
             # the file system's clock, keeping its signature: its signature is not trusted then.
             racy = max(status.st_mtime_ns, status.st_ctime_ns) >= started - RACY_NS
@@ -346,8 +354,10 @@ class _Build:
         # article again.
         if todo:
             self.progress.start("anchor", len(todo))
-        for path, (record, found, seed_problems, early) in zip(
-                todo, parallel_imap(self._record_of, todo, self.options.jobs), strict=True):
+        rest = [path for path in todo if path not in self.fresh]
+        outcomes = chain(((path, self.fresh[path]) for path in todo if path in self.fresh),
+                         zip(rest, parallel_imap(self._record_of, rest, self.options.jobs), strict=True))
+        for path, (record, found, seed_problems, early) in outcomes:
             self.progress.advance()
             self.seed_problems.update(seed_problems)  # so that no seed is parsed again here
             if early is not None:
@@ -410,18 +420,26 @@ class _Build:
                       article.fingerprint, article.listing, tuple(ref.slug for ref in annotation.refs),
                       tuple(problems))
 
-    def _record_of(self, path: str) -> tuple[Parsed | None, list[Problem], dict[str, tuple[Problem, ...]],
-                                             Any]:
-        """In a worker: one annotation file parsed and anchored, down to its record, with the
-        problems of the seed it parsed, and the article rendered if it can be (see _render_early)."""
+    def _article_of(self, path: str) -> tuple[Article | None, list[Problem], dict[str, tuple[Problem, ...]]]:
+        """One annotation file parsed and anchored into its article, with the problems of the
+        seed it parsed."""
         seeds = _SeedsOnDemand(self)
         annotation, anchors, problems = annotate(seeds, self.seed_names,  # type: ignore[arg-type]
                                                  (path, self._bytes(path)))
         seed = seeds.get(annotation.seed) if annotation is not None else None
         seed_problems = {f"seeds/{name}": self.seed_problems[f"seeds/{name}"] for name in seeds.parsed}
         if annotation is None or seed is None:
-            return None, problems, seed_problems, None
+            return None, problems, seed_problems
         article = make_article(annotation, anchors, seed, self._bytes(path), self._bytes(seed.path))
+        return article, problems, seed_problems
+
+    def _record_of(self, path: str) -> tuple[Parsed | None, list[Problem], dict[str, tuple[Problem, ...]],
+                                             Any]:
+        """In a worker: one annotation file down to its record, with the problems of the seed it
+        parsed, and the article rendered if it can be (see _render_early)."""
+        article, problems, seed_problems = self._article_of(path)
+        if article is None:
+            return None, problems, seed_problems, None
         early = self._render_early(article, problems)
         return self._parsed(article, problems), problems, seed_problems, early
 
@@ -506,84 +524,87 @@ class _Build:
             elif path in self.cache.pages:
                 self.new.pages[path] = self.cache.pages[path]
 
-    def _articles_alone(self, articles: list[Stored], contexts: dict[str, ContextEntry],
-                        config: Config, theme: Theme) -> Built | None:
-        taken: dict[str, Any] = {}
-        built = self._alone(articles, contexts, config, theme, taken)
-        if built is None:
-            self.early.update(taken)  # for the usual way to use (or take out of the tree)
-        return built
-
-    def _alone(self, articles: list[Stored], contexts: dict[str, ContextEntry], config: Config,
-               theme: Theme, taken: dict[str, Any]) -> Built | None:
-        """What build_site_reusing would give when only annotation files changed, and nothing that
-        other pages show of them (listing, citations, draft, seed): only their own pages are
-        rendered, and the feed if it shows one of them; every other file is kept without walking
-        the site's pages. None when that does not hold, or a file of the output folder is not as
-        it was left: the site is then built the usual way."""
-        old, new = self.cache, self.new
-        if not old.outline or old.parsed.keys() != new.parsed.keys() or not self.old_files:
-            return None  # another site (the cache was reset), or articles came or went
-        changed_files = [path for path, (_, digest) in old.sources.items()
-                         if digest != new.sources.get(path, (None, b""))[1]]
-        if old.sources.keys() != new.sources.keys() or not all(map(is_annotation, changed_files)):
-            return None  # a file other than an annotation changed (a static file, say)
-        for path, record in new.parsed.items():
-            before = old.parsed[path]
-            if record is not before and (record.listing, record.refs, record.draft, record.seed) != (
-                    before.listing, before.refs, before.draft, before.seed):
+    def _quick(self, digests: dict[str, bytes], problems: list[Problem], contexts: dict[str, ContextEntry],
+               config: Config, theme: Theme) -> tuple[Built, int, int] | None:
+        """The build when only annotation files changed, a few, and nothing that other pages show
+        of them (listing, citations, draft, seed): those are parsed here, and only their own pages
+        are rendered, and the feed if it shows one of them; every other file is kept, and no other
+        record is looked at (the checks across articles held for them last time and still do).
+        None when that does not hold, or a file of the output folder is not as it was left: the
+        site is then built the usual way. Returns what was built, with the number of articles
+        shown and of their notes."""
+        old = self.cache
+        if not old.outline or not self.old_files or not isinstance(old.parsed, Records) \
+                or old.sources.keys() != digests.keys():
+            return None  # another site (the cache was reset), or files came or went
+        changed = [path for path in self.read if old.sources[path][1] != digests[path]]
+        if len(changed) >= EARLY_FROM or not all(map(is_annotation, changed)):
+            return None  # many: workers parse them; or a file other than an annotation changed
+        self.digests = digests
+        if changed:
+            self.seed_names = frozenset(path[len("seeds/"):] for path in digests if is_seed(path))
+        with self.stages.time("anchor"):
+            fresh: dict[str, Article] = {}
+            records = Records(old.parsed.stored)
+            for path in changed:
+                before = old.parsed.get(path)
+                article, found, seed_problems = self._article_of(path)
+                record = self._parsed(article, found) if article is not None else None
+                self.fresh[path] = (record, found, seed_problems, None)  # for _articles, if not here
+                if before is None or record is None or any(p.severity == "error" for p in found) or (
+                        record.listing, record.refs, record.draft, record.seed) != (
+                        before.listing, before.refs, before.draft, before.seed):
+                    return None
+                records.decoded[path] = record
+                if record.draft and not self.options.drafts:
+                    continue  # on no page of the site
+                assert article is not None
+                fresh[article.slug] = article
+        with self.stages.time("assemble"):  # what the checks across articles would be
+            if not self._all_intact():
                 return None
-        if not all(self._intact(path) for path in self.old_files if path != MARKER):
-            return None
-        tag_names, newest = old.outline
-        shared = shared_of(config, theme, contexts, dict(tag_names))
-        shared_digest = shared_digest_of(self, self.new.site, shared)
-        pages: dict[str, bytes] = {}
-        rendered: dict[str, RenderedArticle] = {}
-        changed = {path for path, record in new.parsed.items() if record is not old.parsed[path]}
-        written_early: dict[str, Entry] = {}
-        for stand_in in articles:
-            if stand_in.source not in changed:
-                continue
-            early = self.early.get(stand_in.slug)
-            result = self.rendered_early(stand_in, shared_digest)
-            if result is not None:
-                taken[stand_in.slug] = early
-                written_early.update(result.written)
-            else:
-                result = render_article(shared, self.materialize(stand_in))
+            tag_names, newest = old.outline
+            shared = shared_of(config, theme, contexts, dict(tag_names))
+            shared_digest = shared_digest_of(self, self.new.site, shared)
+        with self.stages.time("render"):
+            pages: dict[str, bytes] = {}
+            rendered: dict[str, RenderedArticle] = {}
+            for slug, article in fresh.items():
+                result = render_article(shared, article)
+                output = old.outputs.get(slug)
+                if output is None or compact_cites(result.cites) != output.cites:
+                    return None
+                rendered[slug] = result
                 pages.update(result.files)
-            output = old.outputs.get(stand_in.slug)
-            if output is None or compact_cites(result.cites) != output.cites:
+            keys = {}
+            if fresh.keys() & set(newest):
+                paths = {old.parsed.slug_of(path): path for path in old.parsed.shown(self.options.drafts)}
+                feed = [fresh.get(slug) or self.materialize(Stored(old.parsed[paths[slug]]))
+                        for slug in newest]
+                pages["feed.xml"] = render_feed(theme, shared.site, feed,
+                                                {slug: result.body for slug, result in rendered.items()})
+                keys["feed.xml"] = feed_key(self, shared_digest, feed)
+            if not pages.keys() <= self.old_files.keys():
                 return None
-            rendered[stand_in.slug] = result
-        keys = {}
-        if rendered.keys() & set(newest):
-            by_slug = {article.slug: article for article in articles}
-            feed = [self.materialize(by_slug[slug]) for slug in newest]
-            pages["feed.xml"] = render_feed(theme, shared.site, feed,
-                                            {slug: result.body for slug, result in rendered.items()})
-            keys["feed.xml"] = feed_key(self, shared_digest, feed)
-        if not pages.keys() | written_early.keys() <= self.old_files.keys():
-            return None
-        assert self.writer is not None
-        spare = self.writer.spare or {}
-        written = {}
-        for path, entry in self.old_files.items():
-            if path == MARKER:
-                continue  # commit writes it
-            if path in pages:
-                written[path] = self.writer.write(path, pages[path])
-            elif path in written_early:
-                written[path] = written_early[path]
-            elif spare.get(path) == entry:  # the spare's file is this very one (a link to it)
-                written[path] = entry
-            else:
-                written[path] = self.writer.keep(path)
-        anew = [(article.slug, article.fingerprint, rendered[article.slug].cites)
-                for article in articles if article.source in changed]
-        return Built({}, written, anew, keys, shared_digest, len(articles) - len(anew),
-                     outline=Outline(tag_names, newest))
+            assert self.writer is not None
+            spare = self.writer.spare or {}
+            written = {}
+            for path, entry in self.old_files.items():
+                if path == MARKER:
+                    continue  # commit writes it
+                if path in pages:
+                    written[path] = self.writer.write(path, pages[path])
+                elif spare.get(path) == entry:  # the spare's file is this very one (a link to it)
+                    written[path] = entry
+                else:
+                    written[path] = self.writer.keep(path)
+        self.new.parsed = records
+        for path in sorted(records.warned()):  # every warning, in the order a whole build gives
+            problems += records.problems_of(path)
+        shown, notes = old.parsed.tally(self.options.drafts)
+        anew = [(slug, article.fingerprint, rendered[slug].cites) for slug, article in fresh.items()]
+        outline = Outline(tag_names, newest)
+        return Built({}, written, anew, keys, shared_digest, shown - len(anew), outline=outline), shown, notes
 
     # -- site.Reuse
 
@@ -638,6 +659,24 @@ class _Build:
         if made.fingerprint != record.fingerprint:
             raise SourceChangedError(record.source)
         return made
+
+    def _all_intact(self) -> bool:
+        """_intact for every file of the output folder but the marker (one loop: 20,000 files
+        at 10,000 articles)."""
+        out, verified, lstat = f"{self.out}/", self.verified, os.lstat
+        for path, entry in self.old_files.items():
+            if path in verified or path == MARKER:
+                continue
+            if entry[0] == UNKNOWN:
+                return False
+            try:
+                status = lstat(out + path)
+            except OSError:
+                return False
+            if (status.st_ino, status.st_size, status.st_mtime_ns) != entry[1]:  # see signature()
+                return False
+            verified[path] = entry
+        return True
 
     def _intact(self, path: str) -> bool:
         """The output folder's file is the one the cache says was written there."""
