@@ -1,7 +1,8 @@
 """What `sitegen build` remembers between runs, in .sitegen-cache/ (see incremental).
 
-Stored in marshal's format, which loads plain tuples several times faster than pickle, behind a
-checksum of it, so that a damaged file is known before it is read. Only plain values are stored:
+Stored in marshal's format, which loads plain tuples several times faster than pickle, in frames
+behind a checksum each, so that a damaged file is known before it is used: the whole cache, then
+the changes of later builds (see Cache.dump_change). Only plain values are stored:
 names, digests, signatures, listings and citations as tuples, problems (rare) pickled.
 """
 
@@ -29,7 +30,14 @@ from .site import Citation, NoteRef
 
 CACHE = ".sitegen-cache"
 CACHE_FILE = "build.cache"
-FORMAT = ("sitegen build cache", 5, __version__, sys.version)
+FORMAT = ("sitegen build cache", 6, __version__, sys.version)
+# The file's frames: the whole cache, then the changes later builds appended, each a table's
+# changed and removed keys or a value. From this many changes on, the file is written whole again.
+SECTIONS = ("format", "site", "theme_problems", "sources", "parsed", "outputs", "pages", "files",
+            "out_inode", "spare", "spare_inode", "outline")
+TABLES = frozenset({"sources", "parsed", "outputs", "pages", "files", "spare"})
+CHANGE = "change"
+MAX_CHANGES = 16
 
 
 # A source file's signature (size, mtime, ctime, inode) and digest: a plain tuple, stored as it is.
@@ -122,7 +130,8 @@ class Cache:
     theme_problems: tuple[Problem, ...] = ()
     sources: dict[str, Source] = field(default_factory=dict)
     parsed: Mapping[str, Parsed] = field(default_factory=dict)  # a dict, or the Records loaded
-    outputs: dict[str, Output] = field(default_factory=dict)  # by slug
+    # by slug: as loaded, plain tuples (see output()); those of this build, Outputs
+    outputs: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     pages: dict[str, bytes] = field(default_factory=dict)  # output path -> key of its data
     files: dict[str, Entry] = field(default_factory=dict)  # what the output folder holds
     out_inode: int = 0
@@ -131,6 +140,11 @@ class Cache:
     outline: tuple[Any, ...] = ()  # site.Outline of the last build, as plain tuples
     # the records as loaded, in their stored form: saved again as they are while unchanged
     stored: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
+    # what the cache file holds, section by section (as loaded, with the changes appended to
+    # it applied), and how many changes it holds: a save appends only what differs from it
+    saved: dict[str, Any] | None = field(default=None, repr=False)
+    changes: int = 0
+    saved_size: int = 0  # bytes
 
     def _plain(self, path: str, record: Parsed) -> tuple[Any, ...]:
         values = self.stored.get(path)
@@ -144,32 +158,97 @@ class Cache:
                     else self.parsed.stored[path] for path in self.parsed.stored}
         return {path: self._plain(path, record) for path, record in self.parsed.items()}
 
+    def output(self, slug: str) -> Output | None:
+        values = self.outputs.get(slug)
+        return None if values is None else Output._make(values)
+
+    def _state(self) -> dict[str, Any]:
+        """Every section in its stored form: plain values only."""
+        return {"format": self.format, "site": self.site, "theme_problems": _pickled(self.theme_problems),
+                "sources": self.sources, "parsed": self._plain_records(),
+                "outputs": {slug: output if type(output) is tuple else tuple(output)
+                            for slug, output in self.outputs.items()},
+                "pages": self.pages, "files": self.files, "out_inode": self.out_inode,
+                "spare": self.spare, "spare_inode": self.spare_inode, "outline": tuple(self.outline)}
+
     def dump(self) -> bytes:
-        """The cache in marshal's format (plain tuples load many times faster than pickles),
-        behind a CRC-32 of it: it guards against damage, not tampering (the cache is the site
-        owner's own file), at a quarter of a digest's cost on 9 MB."""
-        state = (self.format, self.site, _pickled(self.theme_problems),
-                 self.sources, self._plain_records(),
-                 {slug: tuple(output) for slug, output in self.outputs.items()},
-                 self.pages, self.files, self.out_inode, self.spare, self.spare_inode,
-                 tuple(self.outline))
-        data = marshal.dumps(state)
-        return zlib.crc32(data).to_bytes(4, "little") + data
+        """The whole cache, as one frame (see _frame)."""
+        state = self._state()
+        return _frame(tuple(state[name] for name in SECTIONS))
+
+    def dump_change(self) -> bytes | None:
+        """What differs from the cache file's content, as one frame to append to it: a build
+        that changed one article of 10,000 saves a few hundred bytes instead of 9 MB. None when
+        the file is to be written whole: it was not loaded, or holds many changes already."""
+        if self.saved is None or self.changes >= MAX_CHANGES or self.format != self.saved["format"]:
+            return None
+        state, change = self._state(), {}
+        for name in SECTIONS:
+            new, old = state[name], self.saved[name]
+            if name in TABLES:  # most values are the very objects loaded: `is` says so at once
+                changed = {key: value for key, value in new.items()
+                           if (before := old.get(key, None)) is not value and before != value}
+                added = sum(1 for key in changed if key not in old)
+                removed = () if len(new) - added == len(old) else tuple(old.keys() - new.keys())
+                if changed or removed:
+                    change[name] = (changed, removed)
+            elif new != old:
+                change[name] = new
+        frame = _frame((CHANGE, change))
+        return frame if len(frame) * 8 < self.saved_size else None  # a change of much: whole
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Cache:
-        """The cache dump() wrote; ValueError if the bytes are not one."""
-        if len(data) < 4 or zlib.crc32(memoryview(data)[4:]) != int.from_bytes(data[:4], "little"):
-            raise ValueError("damaged")
-        (form, site, theme_problems, sources, parsed, outputs, pages, files, out_inode, spare,
-         spare_inode, outline) = marshal.loads(memoryview(data)[4:])
-        if form != FORMAT:
+        """The cache dump() and dump_change() wrote; ValueError if the bytes are not one."""
+        frames = _frames(data)
+        values = marshal.loads(next(frames))
+        if len(values) != len(SECTIONS) or values[0] != FORMAT:
             raise ValueError("another version")
+        state = dict(zip(SECTIONS, values, strict=True))
+        changes = 0
+        for frame in frames:
+            kind, change = marshal.loads(frame)
+            if kind != CHANGE:
+                raise ValueError("damaged")
+            for name, value in change.items():
+                if name in TABLES:
+                    changed, removed = value
+                    for key in removed:
+                        del state[name][key]
+                    state[name].update(changed)
+                else:
+                    state[name] = value
+            changes += 1
+        parsed = state["parsed"]
         return cls(
-            form, site, _unpickled(theme_problems),
-            sources, Records(parsed),
-            {slug: Output._make(values) for slug, values in outputs.items()},
-            pages, files, out_inode, spare, spare_inode, outline, parsed)
+            state["format"], state["site"], _unpickled(state["theme_problems"]),
+            state["sources"], Records(parsed),
+            state["outputs"],
+            state["pages"], state["files"], state["out_inode"], state["spare"], state["spare_inode"],
+            state["outline"], parsed, state, changes, len(data))
+
+
+def _frame(value: Any) -> bytes:
+    """value in marshal's format (plain tuples load many times faster than pickles), behind its
+    length and a CRC-32 of it: it guards against damage, such as a write cut short, not against
+    tampering (the cache is the site owner's own file), at a quarter of a digest's cost."""
+    data = marshal.dumps(value)
+    return len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little") + data
+
+
+def _frames(data: bytes) -> Iterator[memoryview]:
+    """Each frame's content in turn; ValueError at the first damaged one (or none at all)."""
+    view, position = memoryview(data), 0
+    if not data:
+        raise ValueError("empty")
+    while position < len(data):
+        size = int.from_bytes(view[position : position + 8], "little")
+        checksum = int.from_bytes(view[position + 8 : position + 12], "little")
+        content = view[position + 12 : position + 12 + size]
+        if len(data) - position < 12 or len(content) != size or zlib.crc32(content) != checksum:
+            raise ValueError("damaged")
+        yield content
+        position += 12 + size
 
 
 def _pickled(problems: tuple[Problem, ...]) -> bytes:
@@ -223,9 +302,16 @@ def _uncollected() -> Iterator[None]:
 
 
 def save(folder: Path, cache: Cache) -> None:
-    temporary = folder / f"{CACHE_FILE}.{os.getpid()}"
+    """Append what changed to the cache file, or write it whole (into a new file, then renamed
+    over the old one). A write cut short leaves a damaged frame: the whole cache is then ignored."""
     with _uncollected():
-        data = cache.dump()
+        change = cache.dump_change()
+        data = change if change is not None else cache.dump()
+    if change is not None:
+        with open(folder / CACHE_FILE, "ab") as file:
+            file.write(data)
+        return
+    temporary = folder / f"{CACHE_FILE}.{os.getpid()}"
     temporary.write_bytes(data)
     os.replace(temporary, folder / CACHE_FILE)
 

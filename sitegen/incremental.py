@@ -189,7 +189,8 @@ class _Build:
         self.root, self.out, self.folder = root, out.absolute(), folder
         self.options, self.force, self.stages, self.progress = options, force, stages, progress
         self.cache, _ = load(folder)
-        self.new = Cache(stored=self.cache.stored)
+        self.new = Cache(stored=self.cache.stored, saved=self.cache.saved, changes=self.cache.changes,
+                         saved_size=self.cache.saved_size)
         self.loaded: dict[str, bytes] = {}  # the source files read and kept (not seeds/, content/)
         self.digests: dict[str, bytes] = {}  # every source file's, by path
         self.seed_problems: dict[str, tuple[Problem, ...]] = {}  # of the seeds parsed in this process
@@ -285,16 +286,17 @@ class _Build:
         for path, status in found.items():
             sig = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
             known = self.cache.sources.get(path)
+            # A file changed just before it was read may change again within the same tick of
+            # the file system's clock, keeping its signature: its signature is not trusted then.
+            racy = max(status.st_mtime_ns, status.st_ctime_ns) >= started - RACY_NS
             if known is not None and known[0] == sig:
                 digests[path] = known[1]
+                self.new.sources[path] = known if not racy else (UNTRUSTED, known[1])
             else:
                 data = self._bytes(path, problems)
                 digests[path] = hashlib.blake2b(data, digest_size=16).digest()
                 self.read.append(path)
-            # A file changed just before it was read may change again within the same tick of
-            # the file system's clock, keeping its signature: its signature is not trusted then.
-            racy = max(status.st_mtime_ns, status.st_ctime_ns) >= started - RACY_NS
-            self.new.sources[path] = (UNTRUSTED if racy else sig, digests[path])
+                self.new.sources[path] = (UNTRUSTED if racy else sig, digests[path])
         return digests
 
     def _bytes(self, path: str, problems: list[Problem] | None = None) -> bytes:
@@ -571,7 +573,7 @@ class _Build:
             rendered: dict[str, RenderedArticle] = {}
             for slug, article in fresh.items():
                 result = render_article(shared, article)
-                output = old.outputs.get(slug)
+                output = old.output(slug)
                 if output is None or compact_cites(result.cites) != output.cites:
                     return None
                 rendered[slug] = result
@@ -623,7 +625,7 @@ class _Build:
         return None
 
     def keep_article(self, article: Stored, shared: bytes) -> RenderedArticle | None:
-        output = self.cache.outputs.get(article.slug)
+        output = self.cache.output(article.slug)
         if output is None or output.key != article_key(article.fingerprint, shared):
             return None
         paths = (f"{article.slug}/index.html", f"{article.slug}/annotations.json")

@@ -220,6 +220,8 @@ def test_an_edit_inside_articles_renders_them_alone_without_walking_the_site(
 
     for number in (3, 17, 3):
         monkeypatch.setattr(incremental, "build_site_reusing", walk)
+        monkeypatch.setattr(incremental._Build, "_articles", walk)  # no record but theirs looked at
+        monkeypatch.setattr(incremental, "_fails_checks", walk)
         before = (site / "public" / "feed.xml").read_bytes()
         edit(site, number)  # type: ignore[operator]
         assert f"({SIZE - 1:,} cached, 1 rendered)" in build(site, capsys)
@@ -366,6 +368,36 @@ def test_a_damaged_cache_is_ignored(site: Path, capsys: Capture) -> None:
     assert_as_fresh(site, capsys)
 
 
+def test_a_build_appends_what_changed_to_the_cache_and_rewrites_it_whole_now_and_then(
+        site: Path, capsys: Capture) -> None:
+    """A few hundred bytes per edited article, not the whole cache: loading the file applies
+    the changes in turn, and gives what a build that wrote it whole would have written."""
+    build(site, capsys)
+    build(site, capsys)  # the files were new: their signatures are only trusted now (RACY_NS)
+    cache_file = site / stored.CACHE / stored.CACHE_FILE
+    rewritten = False
+    for step in range(stored.MAX_CHANGES + 2):
+        before, size = stored.load(site / stored.CACHE)[0].changes, cache_file.stat().st_size
+        path = annotation(site, step % SIZE)  # the last note's text gets a word longer
+        path.write_text(path.read_text().rstrip("\n") + f" edited{step}\n")
+        assert f"({SIZE - 1} cached, 1 rendered)" in build(site, capsys)
+        loaded, reason = stored.load(site / stored.CACHE)
+        assert not reason
+        if before < stored.MAX_CHANGES:
+            assert loaded.changes == before + 1
+            assert 0 < cache_file.stat().st_size - size < size / 20
+        else:
+            assert loaded.changes == 0 and cache_file.stat().st_size < size
+            rewritten = True
+        again = stored.Cache.from_bytes(loaded.dump())  # the same state, from one whole frame
+        assert again._state() == loaded._state() and again.changes == 0
+    assert rewritten
+    assert_as_fresh(site, capsys)
+    cache_file.write_bytes(cache_file.read_bytes()[:-3])  # a change cut short: all is ignored
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
 def test_a_cache_from_another_version_is_ignored(site: Path, capsys: Capture) -> None:
     build(site, capsys)
     cache_file = site / stored.CACHE / stored.CACHE_FILE
@@ -477,6 +509,26 @@ def test_warnings_are_reported_on_every_build(site: Path, capsys: Capture) -> No
     again = build(site, capsys)
     assert "(24 cached, 0 rendered)" in again
     assert warnings == [line for line in again.splitlines() if ": warning: " in line]
+    edit_note(site, 3)  # another article alone: the warnings of all the others still shown
+    third = build(site, capsys)
+    assert "(23 cached, 1 rendered)" in third
+    assert warnings == [line for line in third.splitlines() if ": warning: " in line]
+
+
+def test_an_edited_hidden_draft_changes_no_page(site: Path, capsys: Capture,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A draft is on no page without --drafts, even one that takes a published article's slug."""
+    draft = site / "content" / "draft-copy.md"
+    front = "\ndraft: true\nslug: a00006\n---\n"
+    draft.write_text(annotation(site, 5).read_text().replace("\n---\n", front, 1))
+    build(site, capsys)
+    assert_as_fresh(site, capsys)
+    page = (site / "public" / "a00006" / "index.html").read_bytes()
+    monkeypatch.setattr(incremental, "build_site_reusing", lambda *args, **kwargs: 1 / 0)
+    draft.write_text(draft.read_text().replace(" source here", " source quoted here", 1))
+    assert "(24 cached, 0 rendered)" in build(site, capsys)
+    assert (site / "public" / "a00006" / "index.html").read_bytes() == page
+    assert_as_fresh(site, capsys)
 
 
 def test_no_cache_neither_reads_nor_writes_it(site: Path, capsys: Capture) -> None:
