@@ -378,7 +378,8 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
             elif (result := reuse.keep_article(article, shared_digest)) is not None:
                 kept[position] = result
         theme = ReuseTheme(theme, reuse, shared_digest)  # type: ignore[assignment]
-    todo = [article for position, article in enumerate(ordered) if position not in kept.keys() | early.keys()]
+    done = kept.keys() | early.keys()
+    todo = [article for position, article in enumerate(ordered) if position not in done]
 
     citations: dict[str, list[Citation]] = defaultdict(list)
     cites: dict[str, tuple[tuple[str, Citation], ...]] = {}
