@@ -97,6 +97,9 @@ BULK = ("seeds/", "content/")  # the folders that grow with the site: read only 
 # From this many changed annotations on, each is rendered where it is anchored, not parsed and
 # anchored a second time to be rendered: worth a first pass over their front matter for the tags.
 EARLY_FROM = 32
+# Up to this many changed annotations, an edit that reaches no other page is built without
+# looking at any other article (parsed in this process: about 1.5 ms each at 2.6 KB).
+QUICK_UP_TO = 256
 SiteParts = tuple[Config, Theme, dict[str, ContextEntry], bytes]  # config, theme, entries, site key
 
 
@@ -540,7 +543,7 @@ class _Build:
                 or old.sources.keys() != digests.keys():
             return None  # another site (the cache was reset), or files came or went
         changed = [path for path in self.read if old.sources[path][1] != digests[path]]
-        if len(changed) >= EARLY_FROM or not all(map(is_annotation, changed)):
+        if len(changed) > QUICK_UP_TO or not all(map(is_annotation, changed)):
             return None  # many: workers parse them; or a file other than an annotation changed
         self.digests = digests
         if changed:

@@ -146,6 +146,12 @@ def edit_tags(root: Path, number: int) -> None:
         path.write_text("\n".join(lines))
 
 
+def lengthen_last_note(root: Path, number: int, word: str = "more") -> None:
+    """The last note's text gets a word longer (every annotation ends with a note)."""
+    path = annotation(root, number)
+    path.write_text(path.read_text().rstrip("\n") + f" {word}\n")
+
+
 def make_draft(root: Path, number: int) -> None:
     path = annotation(root, number)
     if path.exists() and "\ndraft: true\n" not in path.read_text():
@@ -231,6 +237,24 @@ def test_an_edit_inside_articles_renders_them_alone_without_walking_the_site(
         assert_as_fresh(site, capsys)
     edit_title(site, 11)  # the whole site is walked: the articles rendered alone are kept
     assert f"({SIZE - 1:,} cached, 1 rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
+def test_an_edit_inside_every_article_at_once_renders_them_alone(
+        site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up to QUICK_UP_TO changed annotations take the quick path; beyond, the usual way."""
+    build(site, capsys)
+    build(site, capsys)
+    monkeypatch.setattr(incremental, "build_site_reusing", lambda *args, **kwargs: 1 / 0)
+    for number in range(SIZE):
+        lengthen_last_note(site, number)
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    monkeypatch.undo()
+    assert_as_fresh(site, capsys)
+    monkeypatch.setattr(incremental, "QUICK_UP_TO", 1)
+    for number in (4, 5):
+        edit_quote(site, number)
+    assert f"({SIZE - 2} cached, 2 rendered)" in build(site, capsys)
     assert_as_fresh(site, capsys)
 
 
@@ -378,8 +402,7 @@ def test_a_build_appends_what_changed_to_the_cache_and_rewrites_it_whole_now_and
     rewritten = False
     for step in range(stored.MAX_CHANGES + 2):
         before, size = stored.load(site / stored.CACHE)[0].changes, cache_file.stat().st_size
-        path = annotation(site, step % SIZE)  # the last note's text gets a word longer
-        path.write_text(path.read_text().rstrip("\n") + f" edited{step}\n")
+        lengthen_last_note(site, step % SIZE, f"edited{step}")
         assert f"({SIZE - 1} cached, 1 rendered)" in build(site, capsys)
         loaded, reason = stored.load(site / stored.CACHE)
         assert not reason
