@@ -15,7 +15,6 @@ from pathlib import Path
 from . import __version__, incremental
 from .build import Options, build_from_files, read_sources
 from .config import DOMAIN
-from .links import check_links
 from .model import Problem, UserError
 from .output import UnsafePathError, write_site
 from .parallel import default_jobs
@@ -163,6 +162,8 @@ def run_check(arguments: argparse.Namespace) -> int:
     checked = (f"{_count(site.articles, 'article')}, {_count(site.notes, 'note')}, "
                f"{_count(site.contexts, 'context entry', 'context entries')}")
     if arguments.links:
+        from .links import check_links  # html.parser: only `check --links` needs it
+
         broken = check_links(site.files, site.base_path, site.origins, arguments.jobs)
         for link in broken:
             print(link.line(), file=sys.stderr)
