@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import hashlib
 import os
 import shutil
@@ -166,7 +167,10 @@ def build(root: Path, out: Path, options: Options, force: bool = False,
     folder.mkdir(exist_ok=True)
     with _locked(folder):
         remove_leftovers(out.absolute())  # of builds that crashed: an old site goes back in place
-        return _Build(root, out, folder, options, force, stages, progress).run()
+        try:
+            return _Build(root, out, folder, options, force, stages, progress).run()
+        finally:
+            gc.unfreeze()  # what the loaded cache froze (see cache.load) is the collector's again
 
 
 def usable(root: Path) -> bool:

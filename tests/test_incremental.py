@@ -6,6 +6,7 @@ public/ with a `--no-cache` build of the same sources into another folder.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import shutil
@@ -372,6 +373,15 @@ def test_any_sequence_of_changes_gives_a_fresh_builds_output(
     finally:
         incremental.EARLY_FROM = usual
     assert_as_fresh(root, capsys)
+
+
+def test_a_build_leaves_no_object_frozen_out_of_garbage_collection(site: Path, capsys: Capture) -> None:
+    """The loaded cache is frozen for the build only: a process that builds again and again
+    (a test run, a program using sitegen) must not keep every build's garbage."""
+    build(site, capsys)
+    edit_note(site, 2)
+    build(site, capsys)
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_damaged_cache_is_ignored(site: Path, capsys: Capture) -> None:
