@@ -74,6 +74,11 @@ def citations(listing: Listing, cites: tuple[Any, ...]) -> tuple[tuple[str, Cita
                  for cite in cites)
 
 
+# Where Records finds a field in a record's stored form (see Cache._plain), and in its listing.
+DRAFT, LISTING, PROBLEMS = 4, 6, 8
+SLUG, NOTES = 0, 4
+
+
 class Records(Mapping[str, Parsed]):
     """The parsed records as loaded, each decoded when first asked for: a build that changes
     one article of 10,000 looks at a few, and saves the others as they were stored."""
@@ -86,7 +91,8 @@ class Records(Mapping[str, Parsed]):
         record = self.decoded.get(path)
         if record is None:
             values = self.stored[path]
-            record = Parsed(*values[:6], _listing(values[6]), values[7], _unpickled(values[8]))
+            record = Parsed(*values[:LISTING], _listing(values[LISTING]), values[LISTING + 1],
+                            _unpickled(values[PROBLEMS]))
             self.decoded[path] = record
         return record
 
@@ -96,25 +102,25 @@ class Records(Mapping[str, Parsed]):
     def problems_of(self, path: str) -> tuple[Problem, ...]:
         """A record's warnings, without decoding the rest of it."""
         record = self.decoded.get(path)
-        return record.problems if record is not None else _unpickled(self.stored[path][8])
+        return record.problems if record is not None else _unpickled(self.stored[path][PROBLEMS])
 
     def warned(self) -> list[str]:
         """The paths of the records with warnings."""
         return [path for path, values in self.stored.items()
-                if (self.decoded[path].problems if path in self.decoded else values[8])]
+                if (self.decoded[path].problems if path in self.decoded else values[PROBLEMS])]
 
     def slug_of(self, path: str) -> str:
         record = self.decoded.get(path)
-        return record.listing.slug if record is not None else self.stored[path][6][0]
+        return record.listing.slug if record is not None else self.stored[path][LISTING][SLUG]
 
     def shown(self, drafts: bool) -> list[str]:
         """The paths of the records the site shows (drafts only when it shows drafts)."""
-        return [path for path, values in self.stored.items() if drafts or not values[4]]
+        return [path for path, values in self.stored.items() if drafts or not values[DRAFT]]
 
     def tally(self, drafts: bool) -> tuple[int, int]:
         """How many articles the site shows, and how many notes they hold."""
         shown = self.shown(drafts)
-        return len(shown), sum(self.stored[path][6][4] for path in shown)
+        return len(shown), sum(self.stored[path][LISTING][NOTES] for path in shown)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.stored)
@@ -138,8 +144,6 @@ class Cache:
     spare: dict[str, Entry] = field(default_factory=dict)  # what the spare tree holds
     spare_inode: int = 0
     outline: tuple[Any, ...] = ()  # site.Outline of the last build, as plain tuples
-    # the records as loaded, in their stored form: saved again as they are while unchanged
-    stored: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
     # what the cache file holds, section by section (as loaded, with the changes appended to
     # it applied), and how many changes it holds: a save appends only what differs from it
     saved: dict[str, Any] | None = field(default=None, repr=False)
@@ -147,10 +151,11 @@ class Cache:
     saved_size: int = 0  # bytes
 
     def _plain(self, path: str, record: Parsed) -> tuple[Any, ...]:
-        values = self.stored.get(path)
+        """The record's stored form: the one loaded while the record is the same."""
+        values = self.saved["parsed"].get(path) if self.saved is not None else None
         if values is not None and values[1] == record.digest and values[5] == record.fingerprint:
             return values
-        return (*record[:6], _plain_listing(record.listing), record.refs, _pickled(record.problems))
+        return (*record[:LISTING], _plain_listing(record.listing), record.refs, _pickled(record.problems))
 
     def _plain_records(self) -> dict[str, tuple[Any, ...]]:
         if isinstance(self.parsed, Records):  # the loaded records, some of them looked at
@@ -219,13 +224,12 @@ class Cache:
                 else:
                     state[name] = value
             changes += 1
-        parsed = state["parsed"]
         return cls(
             state["format"], state["site"], _unpickled(state["theme_problems"]),
-            state["sources"], Records(parsed),
+            state["sources"], Records(state["parsed"]),
             state["outputs"],
             state["pages"], state["files"], state["out_inode"], state["spare"], state["spare_inode"],
-            state["outline"], parsed, state, changes, len(data))
+            state["outline"], state, changes, len(data))
 
 
 def _frame(value: Any) -> bytes:

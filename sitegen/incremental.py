@@ -31,6 +31,7 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -196,8 +197,7 @@ class _Build:
         self.root, self.out, self.folder = root, out.absolute(), folder
         self.options, self.force, self.stages, self.progress = options, force, stages, progress
         self.cache, _ = load(folder)
-        self.new = Cache(stored=self.cache.stored, saved=self.cache.saved, changes=self.cache.changes,
-                         saved_size=self.cache.saved_size)
+        self.new = Cache(saved=self.cache.saved, changes=self.cache.changes, saved_size=self.cache.saved_size)
         self.loaded: dict[str, bytes] = {}  # the source files read and kept (not seeds/, content/)
         self.digests: dict[str, bytes] = {}  # every source file's, by path
         self.seed_problems: dict[str, tuple[Problem, ...]] = {}  # of the seeds parsed in this process
@@ -215,7 +215,7 @@ class _Build:
         with self.stages.time("read"):
             started = time.time_ns()
             found = scan_sources(self.root, problems)
-            digests = self._digests(found, started, problems)
+            digests = self.digests = self._digests(found, started, problems)
         if any(problem.severity == "error" for problem in problems):
             return self._from_scratch()
         site_files = {path: self._bytes(path) for path in found
@@ -284,6 +284,12 @@ class _Build:
         site = Site({}, articles=shown, notes=notes, contexts=len(contexts), base_path=config.base_path)
         return Result(site, problems, kept, shown - kept)
 
+    @cached_property
+    def seed_names(self) -> frozenset[str]:
+        """The names of the seeds there are (computed when first needed: a build that parses
+        no annotation needs none)."""
+        return frozenset(path[len("seeds/"):] for path in self.digests if is_seed(path))
+
     # -- sources
 
     def _digests(self, found: dict[str, os.stat_result], started: int,
@@ -342,7 +348,6 @@ class _Build:
         """Every article to publish: parsed and anchored anew where its files changed (and then
         rendered at once, when many did: see _early_shared)."""
         seed_paths = [path for path in digests if is_seed(path)]
-        self.seed_names = frozenset(path[len("seeds/"):] for path in seed_paths)
         records: dict[str, Parsed] = {}
         todo = []
         for path in sorted(digests):
@@ -354,7 +359,6 @@ class _Build:
                 records[path] = known
             else:
                 todo.append(path)
-        self.digests = digests
         if len(todo) >= EARLY_FROM:
             self.shared = self._early_shared(records, todo, site)
         # Each worker parses and anchors its files and sends back only their records: the main
@@ -549,9 +553,6 @@ class _Build:
         changed = [path for path in self.read if old.sources[path][1] != digests[path]]
         if len(changed) > QUICK_UP_TO or not all(map(is_annotation, changed)):
             return None  # many: workers parse them; or a file other than an annotation changed
-        self.digests = digests
-        if changed:
-            self.seed_names = frozenset(path[len("seeds/"):] for path in digests if is_seed(path))
         with self.stages.time("anchor"):
             fresh: dict[str, Article] = {}
             records = Records(old.parsed.stored)
@@ -658,31 +659,19 @@ class _Build:
             seed = self._seed(record.seed[len("seeds/"):])
             assert seed is not None
             return plain_article(record.listing.slug, seed, self._bytes(record.seed))
-        seeds = _SeedsOnDemand(self)
-        seed = seeds.get(record.seed[len("seeds/"):])
-        annotation, anchors, _ = annotate(seeds, self.seed_names,  # type: ignore[arg-type]
-                                          (record.source, self._bytes(record.source)))
-        if seed is None or annotation is None or annotation.seed != seed.name:
-            raise SourceChangedError(record.source)
-        made = make_article(annotation, anchors, seed, self._bytes(record.source), self._bytes(record.seed))
-        if made.fingerprint != record.fingerprint:
+        made, _, _ = self._article_of(record.source)
+        if made is None or made.fingerprint != record.fingerprint:  # it covers the seed's path too
             raise SourceChangedError(record.source)
         return made
 
     def _all_intact(self) -> bool:
         """_intact for every file of the output folder but the marker (one loop: 20,000 files
         at 10,000 articles)."""
-        out, verified, lstat = f"{self.out}/", self.verified, os.lstat
+        verified = self.verified
         for path, entry in self.old_files.items():
             if path in verified or path == MARKER:
                 continue
-            if entry[0] == UNKNOWN:
-                return False
-            try:
-                status = lstat(out + path)
-            except OSError:
-                return False
-            if (status.st_ino, status.st_size, status.st_mtime_ns) != entry[1]:  # see signature()
+            if not self._as_left(path, entry):
                 return False
             verified[path] = entry
         return True
@@ -692,16 +681,19 @@ class _Build:
         if path in self.verified:
             return True
         entry = self.old_files.get(path)
-        if entry is None or entry[0] == UNKNOWN:
-            return False
-        try:
-            status = os.lstat(f"{self.out}/{path}")
-        except OSError:
-            return False
-        if signature(status) != entry[1]:
+        if entry is None or not self._as_left(path, entry):
             return False
         self.verified[path] = entry
         return True
+
+    def _as_left(self, path: str, entry: Entry) -> bool:
+        """The output folder's file at path has the signature of the one written there."""
+        if entry[0] == UNKNOWN:
+            return False
+        try:
+            return signature(os.lstat(f"{self.out}/{path}")) == entry[1]
+        except OSError:
+            return False
 
     # -- without the cache
 
