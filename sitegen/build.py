@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
-from operator import attrgetter
 from pathlib import Path
 
+from . import status
 from .anchoring import anchor_notes, slugify
 from .annotations import RESERVED_SLUGS, SLUG, parse_annotation, parse_context_entry
 from .config import parse_config
@@ -36,10 +35,9 @@ from .progress import NO_PROGRESS, Progress
 from .seeds import decode_text, parse_seed, slug_from_name
 from .site import Frame, Sink, build_site_reusing, rerender_article
 from .stages import NO_STAGES, Stages
+from .status import CONFIG_FILES, SourceSignature
 from .theme import TemplateRenderError, Theme
 
-SOURCE_FOLDERS = ("seeds", "content", "templates", "static")
-CONFIG_FILES = ("sitegen.toml", "pyproject.toml")
 PLACEHOLDER_BASE_URL = "http://localhost:8000/"
 
 
@@ -81,45 +79,26 @@ def _read_all(root: Path, paths: Iterable[str], problems: list[Problem]) -> dict
     return {path: data for path in paths if (data := read_source(root, path, problems)) is not None}
 
 
-def scan_sources(root: Path, problems: list[Problem]) -> dict[str, os.stat_result]:
-    """The site's source files, by path relative to root, with their status (one call each):
-    the config files, then what the source folders hold."""
-    found = {name: (root / name).stat() for name in CONFIG_FILES
-             if (root / name).is_file() and inside_root(root, root / name, problems)}
-    for folder in SOURCE_FOLDERS:
-        found.update(scan_folder(root, root / folder, problems))
+def scan_sources(root: Path, problems: list[Problem]) -> dict[str, SourceSignature]:
+    """The site's source files with their signatures (see status.scan_sources); links out of
+    root go to problems as errors."""
+    refused: list[tuple[str, str]] = []
+    found = status.scan_sources(root, refused)
+    problems += refused_problems(refused)
     return found
 
 
-def scan_folder(root: Path, folder: Path, problems: list[Problem]) -> dict[str, os.stat_result]:
-    """Every file below folder but hidden files and editor backups. Links to folders are not
-    followed, and links out of root are left out with an error in problems."""
-    found: dict[str, os.stat_result] = {}
-    if folder.is_dir() and inside_root(root, folder, problems):
-        _scan(root, folder, folder.relative_to(root).as_posix(), found, problems)
+def scan_folder(root: Path, folder: Path, problems: list[Problem]) -> dict[str, SourceSignature]:
+    refused: list[tuple[str, str]] = []
+    found = status.scan_folder(root, folder, refused)
+    problems += refused_problems(refused)
     return found
 
 
-def _scan(root: Path, folder: Path, prefix: str, found: dict[str, os.stat_result],
-          problems: list[Problem]) -> None:
-    with os.scandir(folder) as entries:
-        listed = sorted(entries, key=attrgetter("name"))
-    for entry in listed:
-        name = entry.name
-        if name.startswith(".") or (name.endswith("~") and not entry.is_dir()):
-            continue
-        path = f"{prefix}/{name}"
-        if not entry.is_file(follow_symlinks=False):  # the common case: one test
-            if entry.is_symlink():
-                if not inside_root(root, Path(entry.path), problems) or entry.is_dir():
-                    continue  # links to folders are not followed
-            elif entry.is_dir(follow_symlinks=False):
-                _scan(root, Path(entry.path), path, found, problems)
-                continue
-        try:
-            found[path] = entry.stat()
-        except OSError:
-            found[path] = os.stat_result((0,) * 10)  # read_source reports why it cannot be read
+def refused_problems(refused: list[tuple[str, str]]) -> list[Problem]:
+    return [Problem(Location(path), f"refusing to read a link to {real}, outside the site's folder",
+                    "copy the file into the site's folder instead of linking to it")
+            for path, real in refused]
 
 
 def read_source(root: Path, path: str, problems: list[Problem]) -> bytes | None:
@@ -134,15 +113,10 @@ def read_source(root: Path, path: str, problems: list[Problem]) -> bytes | None:
 
 def inside_root(root: Path, path: Path, problems: list[Problem]) -> bool:
     """False, with an error in problems, when path is a link that leads outside root."""
-    if not path.is_symlink():
-        return True
-    real, real_root = os.path.realpath(path), os.path.realpath(root)
-    if real == real_root or real.startswith(real_root + os.sep):
-        return True
-    problems.append(Problem(Location(path.relative_to(root).as_posix()),
-                            f"refusing to read a link to {real}, outside the site's folder",
-                            "copy the file into the site's folder instead of linking to it"))
-    return False
+    real = status.outside_root(root, path)
+    if real is not None:
+        problems += refused_problems([(path.relative_to(root).as_posix(), real)])
+    return real is None
 
 
 def is_seed(path: str) -> bool:

@@ -2,7 +2,7 @@
 
 Stored in marshal's format, which loads plain tuples several times faster than pickle, in frames
 behind a checksum each, so that a damaged file is known before it is used: the whole cache, then
-the changes of later builds (see Cache.dump_change). Only plain values are stored:
+the changes of later builds (see cachefile and Cache.dump_change). Only plain values are stored:
 names, digests, signatures, listings and citations as tuples, problems (rare) pickled.
 """
 
@@ -13,30 +13,20 @@ import datetime as dt
 import gc
 import hashlib
 import io
-import marshal
 import os
 import pickle
-import sys
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import __version__
+from . import cachefile
+from .cachefile import CACHE_FILE, FORMAT, SECTIONS, TABLES, Identity
 from .model import Listing, Problem
-from .output import Entry
 from .site import Citation, NoteRef
+from .status import Entry
 
-CACHE = ".sitegen-cache"
-CACHE_FILE = "build.cache"
-FORMAT = ("sitegen build cache", 6, __version__, sys.version)
-# The file's frames: the whole cache, then the changes later builds appended, each a table's
-# changed and removed keys or a value. From this many changes on, the file is written whole again.
-SECTIONS = ("format", "site", "theme_problems", "sources", "parsed", "outputs", "pages", "files",
-            "out_inode", "spare", "spare_inode", "outline")
-TABLES = frozenset({"sources", "parsed", "outputs", "pages", "files", "spare"})
-CHANGE = "change"
+# From this many changes appended to the cache file on, it is written whole again.
 MAX_CHANGES = 16
 
 
@@ -149,6 +139,7 @@ class Cache:
     saved: dict[str, Any] | None = field(default=None, repr=False)
     changes: int = 0
     saved_size: int = 0  # bytes
+    identity: Identity = (0, 0, 0)  # of the file loaded
 
     def _plain(self, path: str, record: Parsed) -> tuple[Any, ...]:
         """The record's stored form: the one loaded while the record is the same."""
@@ -177,9 +168,8 @@ class Cache:
                 "spare": self.spare, "spare_inode": self.spare_inode, "outline": tuple(self.outline)}
 
     def dump(self) -> bytes:
-        """The whole cache, as one frame (see _frame)."""
-        state = self._state()
-        return _frame(tuple(state[name] for name in SECTIONS))
+        """The whole cache, as the file's first frame."""
+        return cachefile.whole(self._state())
 
     def dump_change(self) -> bytes | None:
         """What differs from the cache file's content, as one frame to append to it: a build
@@ -199,60 +189,19 @@ class Cache:
                     change[name] = (changed, removed)
             elif new != old:
                 change[name] = new
-        frame = _frame((CHANGE, change))
+        frame = cachefile.change(change)
         return frame if len(frame) * 8 < self.saved_size else None  # a change of much: whole
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Cache:
+    def from_bytes(cls, data: bytes, identity: Identity = (0, 0, 0)) -> Cache:
         """The cache dump() and dump_change() wrote; ValueError if the bytes are not one."""
-        frames = _frames(data)
-        values = marshal.loads(next(frames))
-        if len(values) != len(SECTIONS) or values[0] != FORMAT:
-            raise ValueError("another version")
-        state = dict(zip(SECTIONS, values, strict=True))
-        changes = 0
-        for frame in frames:
-            kind, change = marshal.loads(frame)
-            if kind != CHANGE:
-                raise ValueError("damaged")
-            for name, value in change.items():
-                if name in TABLES:
-                    changed, removed = value
-                    for key in removed:
-                        del state[name][key]
-                    state[name].update(changed)
-                else:
-                    state[name] = value
-            changes += 1
+        state, changes = cachefile.sections(data)
         return cls(
             state["format"], state["site"], _unpickled(state["theme_problems"]),
             state["sources"], Records(state["parsed"]),
             state["outputs"],
             state["pages"], state["files"], state["out_inode"], state["spare"], state["spare_inode"],
-            state["outline"], state, changes, len(data))
-
-
-def _frame(value: Any) -> bytes:
-    """value in marshal's format (plain tuples load many times faster than pickles), behind its
-    length and a CRC-32 of it: it guards against damage, such as a write cut short, not against
-    tampering (the cache is the site owner's own file), at a quarter of a digest's cost."""
-    data = marshal.dumps(value)
-    return len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little") + data
-
-
-def _frames(data: bytes) -> Iterator[memoryview]:
-    """Each frame's content in turn; ValueError at the first damaged one (or none at all)."""
-    view, position = memoryview(data), 0
-    if not data:
-        raise ValueError("empty")
-    while position < len(data):
-        size = int.from_bytes(view[position : position + 8], "little")
-        checksum = int.from_bytes(view[position + 8 : position + 12], "little")
-        content = view[position + 12 : position + 12 + size]
-        if len(data) - position < 12 or len(content) != size or zlib.crc32(content) != checksum:
-            raise ValueError("damaged")
-        yield content
-        position += 12 + size
+            state["outline"], state, changes, len(data), identity)
 
 
 def _pickled(problems: tuple[Problem, ...]) -> bytes:
@@ -277,14 +226,14 @@ def _listing(values: tuple[Any, ...]) -> Listing:
 def load(folder: Path) -> tuple[Cache, str]:
     """The cache, or an empty one and why: absent, unreadable, damaged or another version's."""
     try:
-        data = (folder / CACHE_FILE).read_bytes()
+        identity, data = cachefile.read(folder)
     except FileNotFoundError:
         return Cache(), "no cache yet"
     except OSError as error:
         return Cache(), f"cache unreadable: {error.strerror}"
     try:
         with _uncollected():
-            cache = Cache.from_bytes(data)
+            cache = Cache.from_bytes(data, identity)
     except Exception:  # whatever a damaged or foreign file makes marshal raise
         return Cache(), "cache damaged or from another version"
     # Hundreds of thousands of small objects that live as long as the build, none in a cycle:

@@ -1,6 +1,9 @@
 """The `sitegen` command: parse arguments, run a verb, print problems, choose the exit code.
 
 Exit codes: 0 ok, 1 the site's content has errors, 2 the command was used wrongly.
+
+Each verb imports what it needs when it runs: `build` starts asking about the site's files from
+a second process (see ahead) before it imports the rest of sitegen.
 """
 
 from __future__ import annotations
@@ -11,16 +14,18 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import __version__, incremental
-from .build import Options, build_from_files, read_sources
-from .config import DOMAIN
-from .model import Problem, UserError
-from .output import UnsafePathError, write_site
+from . import __version__
+from .ahead import look_ahead
 from .parallel import default_jobs
 from .progress import NO_PROGRESS, TerminalProgress
-from .scaffold import new_annotation
 from .stages import Stages
+
+if TYPE_CHECKING:
+    from .ahead import Ahead
+    from .model import Problem, UserError
+    from .output import UnsafePathError
 
 OK, CONTENT_ERROR, USAGE_ERROR = 0, 1, 2
 
@@ -121,15 +126,31 @@ def run_build(arguments: argparse.Namespace) -> int:
     started = time.perf_counter()
     root = _site_root(arguments.root)
     out = _output_folder(root, arguments.out)
+    ahead = look_ahead(root, out) if arguments.cache else None
+    try:
+        return _build(arguments, root, out, started, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _build(arguments: argparse.Namespace, root: Path, out: Path, started: float, ahead: Ahead | None) -> int:
+    from . import incremental
+    from .build import Options
+    from .model import UserError
+    from .output import UnsafePathError
+
     options = Options(arguments.base_url, arguments.drafts, arguments.jobs)
     stages = Stages()
     terminal = sys.stdout.isatty() and not arguments.quiet
     progress = TerminalProgress(sys.stdout) if terminal else NO_PROGRESS
     cache = arguments.cache and incremental.usable(root)
-    build = incremental.build if cache else incremental.build_from_scratch
     try:
         try:
-            result = build(root, out, options, arguments.force, stages, progress)
+            if cache:
+                result = incremental.build(root, out, options, arguments.force, stages, progress, ahead)
+            else:
+                result = incremental.build_from_scratch(root, out, options, arguments.force, stages, progress)
         finally:
             progress.clear()
     except (UserError, UnsafePathError, OSError) as error:
@@ -151,6 +172,8 @@ def run_build(arguments: argparse.Namespace) -> int:
 
 
 def run_check(arguments: argparse.Namespace) -> int:
+    from .build import Options, build_from_files, read_sources
+
     root = _site_root(arguments.root)
     problems: list[Problem] = []
     site, build_problems = build_from_files(read_sources(root, problems),
@@ -179,6 +202,8 @@ def run_check(arguments: argparse.Namespace) -> int:
 
 def run_deploy(arguments: argparse.Namespace) -> int:
     from .deploy import Request, VerificationError, deploy
+    from .model import UserError
+    from .output import UnsafePathError, write_site
 
     root = _site_root(arguments.root)
     out = root / "public"
@@ -230,6 +255,8 @@ def run_serve(arguments: argparse.Namespace) -> int:
 
 
 def run_new(arguments: argparse.Namespace) -> int:
+    from .scaffold import new_annotation
+
     root = _site_root(arguments.root)
     path, problems = new_annotation(root, arguments.seed, arguments.slug)
     report(problems)
@@ -270,6 +297,9 @@ OUTPUT_HINTS = {
 def _output_error(error: UserError | UnsafePathError | OSError, out: Path) -> str:
     """What stopped the site from being written: a reason of the user's, a path the site may not
     write, or the disk."""
+    from .model import UserError
+    from .output import UnsafePathError
+
     if isinstance(error, UserError):
         return str(error)
     if isinstance(error, UnsafePathError):
@@ -308,6 +338,8 @@ def _output_folder(root: Path, out: Path | None) -> Path:
 
 
 def _domain(text: str) -> str:
+    from .config import DOMAIN
+
     if not DOMAIN.fullmatch(text):
         raise argparse.ArgumentTypeError(f"expected a bare domain such as news.example.org, not {text!r}")
     return text

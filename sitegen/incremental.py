@@ -13,6 +13,9 @@ The new site is swapped in whole, as always (output.StagedOutput). Rather than a
 the cache), brought up to date: only what changed since is written, and nothing is deleted but
 pages that are gone.
 
+The signatures of the source and output files are asked for from a process forked when the
+command starts (see ahead), while this one imports sitegen and loads the cache.
+
 Nothing in the cache is trusted that cannot be checked: a cache from another version of sitegen
 or of Python, or one that does not load, is ignored; an output folder or a spare that is not the
 one the cache describes (by inode), or a spare a crashed build was updating, is not reused; an
@@ -36,6 +39,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .ahead import Ahead
 from .anchoring import slugify
 from .annotations import RESERVED_SLUGS, front_tags
 from .build import (
@@ -52,11 +56,11 @@ from .build import (
     read_source,
     read_sources,
     read_theme,
+    refused_problems,
     scan_sources,
     sort_sources,
 )
 from .cache import (
-    CACHE,
     FORMAT,
     Cache,
     Output,
@@ -70,9 +74,10 @@ from .cache import (
     load,
     save,
 )
+from .cachefile import CACHE
 from .memo import NO_MEMO
 from .model import Article, Config, ContextEntry, Listing, Location, Problem, Seed, Site, UserError
-from .output import MARKER, UNKNOWN, Entry, StagedOutput, remove_leftovers, signature
+from .output import StagedOutput, remove_leftovers
 from .parallel import parallel_imap
 from .progress import NO_PROGRESS, Progress
 from .seeds import decode_text, parse_seed, slug_from_name
@@ -91,6 +96,7 @@ from .site import (
     tag_names,
 )
 from .stages import NO_STAGES, Stages
+from .status import MARKER, UNKNOWN, Entry, SourceSignature, as_left
 from .theme import TemplateRenderError, Theme
 
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
@@ -162,14 +168,15 @@ class _SeedsOnDemand:
 
 
 def build(root: Path, out: Path, options: Options, force: bool = False,
-          stages: Stages = NO_STAGES, progress: Progress = NO_PROGRESS) -> Result:
-    """Build the site at root into out, reusing and then updating root/.sitegen-cache/."""
+          stages: Stages = NO_STAGES, progress: Progress = NO_PROGRESS, ahead: Ahead | None = None) -> Result:
+    """Build the site at root into out, reusing and then updating root/.sitegen-cache/; with
+    the answers of `ahead` about root's and out's files, if look_ahead(root, out) was started."""
     folder = root / CACHE
     folder.mkdir(exist_ok=True)
     with _locked(folder):
         remove_leftovers(out.absolute())  # of builds that crashed: an old site goes back in place
         try:
-            return _Build(root, out, folder, options, force, stages, progress).run()
+            return _Build(root, out, folder, options, force, stages, progress, ahead).run()
         finally:
             gc.unfreeze()  # what the loaded cache froze (see cache.load) is the collector's again
 
@@ -193,9 +200,10 @@ def _locked(folder: Path) -> Iterator[None]:
 
 class _Build:
     def __init__(self, root: Path, out: Path, folder: Path, options: Options, force: bool,
-                 stages: Stages, progress: Progress) -> None:
+                 stages: Stages, progress: Progress, ahead: Ahead | None) -> None:
         self.root, self.out, self.folder = root, out.absolute(), folder
         self.options, self.force, self.stages, self.progress = options, force, stages, progress
+        self.ahead = ahead
         self.cache, _ = load(folder)
         self.new = Cache(saved=self.cache.saved, changes=self.cache.changes, saved_size=self.cache.saved_size)
         self.loaded: dict[str, bytes] = {}  # the source files read and kept (not seeds/, content/)
@@ -213,8 +221,13 @@ class _Build:
     def run(self) -> Result:
         problems: list[Problem] = []
         with self.stages.time("read"):
-            started = time.time_ns()
-            found = scan_sources(self.root, problems)
+            looked = self.ahead.sources() if self.ahead is not None else None
+            if looked is not None:
+                started, found = looked.started, looked.found
+                problems += refused_problems(looked.refused)
+            else:
+                started = time.time_ns()
+                found = scan_sources(self.root, problems)
             digests = self.digests = self._digests(found, started, problems)
         if any(problem.severity == "error" for problem in problems):
             return self._from_scratch()
@@ -226,7 +239,8 @@ class _Build:
         site_known = self.cache.site == site_key
         if not site_known:  # every page may change: only the output folder's record still holds
             self.cache = Cache(files=self.cache.files, out_inode=self.cache.out_inode,
-                               spare=self.cache.spare, spare_inode=self.cache.spare_inode)
+                               spare=self.cache.spare, spare_inode=self.cache.spare_inode,
+                               identity=self.cache.identity)
         self.new.site = site_key
         self.old_files = self._checked_files()
 
@@ -292,16 +306,15 @@ class _Build:
 
     # -- sources
 
-    def _digests(self, found: dict[str, os.stat_result], started: int,
+    def _digests(self, found: dict[str, SourceSignature], started: int,
                  problems: list[Problem]) -> dict[str, bytes]:
         """The digest of every file: from the cache while its signature holds, else read."""
         digests = {}
-        for path, status in found.items():
-            sig = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+        for path, sig in found.items():
             known = self.cache.sources.get(path)
             # A file changed just before it was read may change again within the same tick of
             # the file system's clock, keeping its signature: its signature is not trusted then.
-            racy = max(status.st_mtime_ns, status.st_ctime_ns) >= started - RACY_NS
+            racy = max(sig[1], sig[2]) >= started - RACY_NS
             if known is not None and known[0] == sig:
                 digests[path] = known[1]
                 self.new.sources[path] = known if not racy else (UNTRUSTED, known[1])
@@ -474,12 +487,20 @@ class _Build:
     # -- output
 
     def _checked_files(self) -> dict[str, Entry]:
-        """What the output folder holds, if it is the folder the cache describes."""
+        """What the output folder holds, if it is the folder the cache describes; which of its
+        files are as they were left is known at once if `ahead` checked them in that folder, with
+        the cache loaded."""
         try:
             status = os.stat(self.out)
         except OSError:
             return {}
-        return self.cache.files if status.st_ino == self.cache.out_inode else {}
+        if status.st_ino != self.cache.out_inode:
+            return {}
+        checked = self.ahead.outputs() if self.ahead is not None else None
+        if checked is not None and (checked.cache, checked.out_inode) == (self.cache.identity, status.st_ino):
+            self.verified = {path: entry for path, entry in self.cache.files.items()
+                             if path not in checked.unlike and path != MARKER}
+        return self.cache.files
 
     def _spare(self) -> tuple[Path, dict[str, Entry]] | None:
         """The spare tree to bring up to date, if it is the one the cache describes and whole."""
@@ -667,11 +688,11 @@ class _Build:
     def _all_intact(self) -> bool:
         """_intact for every file of the output folder but the marker (one loop: 20,000 files
         at 10,000 articles)."""
-        verified = self.verified
+        verified, out = self.verified, str(self.out)
         for path, entry in self.old_files.items():
             if path in verified or path == MARKER:
                 continue
-            if not self._as_left(path, entry):
+            if not as_left(out, path, entry):
                 return False
             verified[path] = entry
         return True
@@ -681,19 +702,10 @@ class _Build:
         if path in self.verified:
             return True
         entry = self.old_files.get(path)
-        if entry is None or not self._as_left(path, entry):
+        if entry is None or not as_left(str(self.out), path, entry):
             return False
         self.verified[path] = entry
         return True
-
-    def _as_left(self, path: str, entry: Entry) -> bool:
-        """The output folder's file at path has the signature of the one written there."""
-        if entry[0] == UNKNOWN:
-            return False
-        try:
-            return signature(os.lstat(f"{self.out}/{path}")) == entry[1]
-        except OSError:
-            return False
 
     # -- without the cache
 

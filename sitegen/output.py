@@ -18,25 +18,15 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from .model import UserError
+from .status import MARKER, Entry, signature
 
 DIRECTORY_MODE = 0o755
 FILE_MODE = 0o644
 # Written into every output folder: a folder that holds it is sitegen's to replace whole.
-MARKER = ".sitegen"
 MARKER_TEXT = b"sitegen writes this folder and replaces all of it on each build: put your files in static/\n"
 # What builds from before the marker wrote at the top of the folder (besides the new build's names).
 BUILD_NAMES = frozenset({"index.html", "404.html", "feed.xml", "sitemap.xml", ".nojekyll", "assets",
                          "context", "tags", "page"})
-
-
-Signature = tuple[int, int, int]  # inode, size, mtime: a file changed by anyone else differs
-Entry = tuple[bytes, Signature]  # a written file's digest and signature
-UNKNOWN = b""  # the digest of a file whose content is not known: it never matches
-
-
-def signature(status: os.stat_result) -> Signature:
-    # Not ctime: linking a file into another tree changes it, and trees share unchanged files.
-    return (status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 def digest(data: bytes) -> bytes:

@@ -28,8 +28,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .build import (
-    CONFIG_FILES,
-    SOURCE_FOLDERS,
     Options,
     Snapshot,
     build_from_files,
@@ -42,6 +40,7 @@ from .build import (
 )
 from .memo import Memo
 from .model import Problem
+from .status import CONFIG_FILES, SOURCE_FOLDERS
 from .watch import Debouncer, Watcher
 
 INTERNAL = "/__sitegen/"

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sitegen import cache as stored
-from sitegen import incremental, parallel
+from sitegen import cachefile, incremental, parallel
 from sitegen.cli import main
 from sitegen.seeds import parse_seed
 from sitegen.site import FEED_SIZE
@@ -386,7 +386,7 @@ def test_a_build_leaves_no_object_frozen_out_of_garbage_collection(site: Path, c
 
 def test_a_damaged_cache_is_ignored(site: Path, capsys: Capture) -> None:
     build(site, capsys)
-    cache = site / stored.CACHE / stored.CACHE_FILE
+    cache = site / cachefile.CACHE / cachefile.CACHE_FILE
     cache.write_bytes(cache.read_bytes()[: len(cache.read_bytes()) // 2])
     assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
     assert_as_fresh(site, capsys)
@@ -416,13 +416,13 @@ def test_a_build_appends_what_changed_to_the_cache_and_rewrites_it_whole_now_and
     monkeypatch.setattr(incremental, "save", keeping)
     build(site, capsys)
     build(site, capsys)  # the files were new: their signatures are only trusted now (RACY_NS)
-    cache_file = site / stored.CACHE / stored.CACHE_FILE
+    cache_file = site / cachefile.CACHE / cachefile.CACHE_FILE
     rewritten = False
     for step in range(stored.MAX_CHANGES + 2):
-        before, size = stored.load(site / stored.CACHE)[0].changes, cache_file.stat().st_size
+        before, size = stored.load(site / cachefile.CACHE)[0].changes, cache_file.stat().st_size
         lengthen_last_note(site, step % SIZE, f"edited{step}")
         assert f"({SIZE - 1} cached, 1 rendered)" in build(site, capsys)
-        loaded, reason = stored.load(site / stored.CACHE)
+        loaded, reason = stored.load(site / cachefile.CACHE)
         assert not reason
         if before < stored.MAX_CHANGES:
             assert loaded.changes == before + 1
@@ -440,8 +440,8 @@ def test_a_build_appends_what_changed_to_the_cache_and_rewrites_it_whole_now_and
 
 def test_a_cache_from_another_version_is_ignored(site: Path, capsys: Capture) -> None:
     build(site, capsys)
-    cache_file = site / stored.CACHE / stored.CACHE_FILE
-    cache, reason = stored.load(site / stored.CACHE)
+    cache_file = site / cachefile.CACHE / cachefile.CACHE_FILE
+    cache, reason = stored.load(site / cachefile.CACHE)
     assert not reason and cache.parsed
     cache.format = ("sitegen build cache", 0, "0.0.1", "another Python")
     cache_file.write_bytes(cache.dump())
@@ -473,7 +473,7 @@ def test_a_file_changed_just_before_a_build_is_read_again_by_the_next(site: Path
     path = annotation(site, 9)
     path.write_text(path.read_text().replace(" source here", " source HERE", 1))
     build(site, capsys)  # within RACY_NS of the change
-    cache, _ = stored.load(site / stored.CACHE)
+    cache, _ = stored.load(site / cachefile.CACHE)
     assert cache.sources["content/a00009.md"][0] == incremental.UNTRUSTED
     assert cache.sources["content/a00001.md"][0] != incremental.UNTRUSTED
     status = path.stat()
@@ -507,10 +507,10 @@ def test_a_deleted_output_folder_is_built_again(site: Path, capsys: Capture) -> 
 def test_a_spare_tree_left_by_a_crashed_build_is_not_trusted(site: Path, capsys: Capture) -> None:
     build(site, capsys)
     build(site, capsys)
-    spare = site / stored.CACHE / "spare"
+    spare = site / cachefile.CACHE / "spare"
     assert spare.is_dir()
     (spare / "a00003" / "index.html").write_text("half written")
-    (site / stored.CACHE / "updating").touch()  # what a build killed while updating leaves
+    (site / cachefile.CACHE / "updating").touch()  # what a build killed while updating leaves
     build(site, capsys)
     assert_as_fresh(site, capsys)
     build(site, capsys)
@@ -573,10 +573,10 @@ def test_an_edited_hidden_draft_changes_no_page(site: Path, capsys: Capture,
 
 def test_no_cache_neither_reads_nor_writes_it(site: Path, capsys: Capture) -> None:
     build(site, capsys, "--no-cache")
-    assert not (site / stored.CACHE).exists()
+    assert not (site / cachefile.CACHE).exists()
     assert "cached" not in build(site, capsys, "--no-cache")
 
 
 def test_the_cache_is_ignored_by_git_in_a_new_site(tmp_path: Path) -> None:
     assert main(["init", str(tmp_path / "mysite")]) == 0
-    assert stored.CACHE + "/" in (tmp_path / "mysite" / ".gitignore").read_text().split()
+    assert cachefile.CACHE + "/" in (tmp_path / "mysite" / ".gitignore").read_text().split()

@@ -1,0 +1,117 @@
+"""Ask the file system about the site's files from a second process, while this one starts up.
+
+Before it knows what changed, a warm build of 10,000 articles asks about some 40,000 files: the
+signature of each source file, and of each output file, to know that nobody changed it. Those
+calls wait on the kernel, not on Python, and need only the site's folder and the cache file. A
+process forked first thing (see cli) makes them while this one imports sitegen and loads the
+cache, and the build then finds the answers ready.
+
+The answer about the output folder is used only if the folder and the cache file are still the
+ones the forked process looked at: a build never writes into the output folder's files, it swaps
+a new folder in (a new inode) and then saves the cache (a new size or inode), so any build that
+ran in between shows.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import cachefile
+from .status import MARKER, SourceSignature, as_left, scan_sources
+
+
+class Sources(NamedTuple):
+    started: int  # time.time_ns() just before the files were looked at
+    found: dict[str, SourceSignature]  # see status.scan_sources
+    refused: list[tuple[str, str]]
+
+
+class Outputs(NamedTuple):
+    cache: cachefile.Identity  # of the cache file whose record of the output folder was checked
+    out_inode: int  # of the output folder that was checked
+    unlike: frozenset[str]  # its files that are not as that record says
+
+
+class Ahead:
+    """The forked process's answers, as they come: first the sources, then the output folder."""
+
+    def __init__(self, pid: int, reader: int, started: int) -> None:
+        self.pid: int | None = pid
+        self.pipe = open(reader, "rb")  # noqa: SIM115 (closed by close())
+        self.started = started
+
+    def sources(self) -> Sources | None:
+        """The source files found, or None if the process failed: the build then looks itself."""
+        answer = self._next()
+        return None if answer is None else Sources(self.started, *answer)
+
+    def outputs(self) -> Outputs | None:
+        """The output folder's files not as the cache records them, or None if unknown (no cache
+        to compare with, no output folder, or a failure): the build then checks itself."""
+        answer = self._next()
+        return None if answer is None else Outputs(*answer)
+
+    def _next(self) -> Any:
+        try:
+            size = int.from_bytes(self.pipe.read(8), "little")
+            return marshal.loads(self.pipe.read(size)) if size else None
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+
+    def close(self) -> None:
+        """Let the process go (it stops writing at once if its answers are not wanted) and wait for it."""
+        self.pipe.close()
+        if self.pid is not None:
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+
+def look_ahead(root: Path, out: Path) -> Ahead | None:
+    """Start a process asking about the site's files, if the site has a cache to compare them
+    with (a first build gains nothing: it reads every file) and this process may fork: not on
+    systems without fork, nor with threads running, which a fork would leave half-copied."""
+    folder = root / cachefile.CACHE
+    forkable = hasattr(os, "fork") and threading.active_count() == 1
+    if not forkable or not (folder / cachefile.CACHE_FILE).is_file():
+        return None
+    started = time.time_ns()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the forked process: answer, then end at once, running nothing of the parent's
+        try:
+            os.close(reader)
+            refused: list[tuple[str, str]] = []
+            found = scan_sources(root, refused)
+            checked = _outputs(out, folder)
+            with open(writer, "wb") as pipe:  # both at the end: writing blocks until they are read
+                _send(pipe, (found, refused))
+                _send(pipe, checked)
+        finally:
+            os._exit(0)
+    os.close(writer)
+    return Ahead(pid, reader, started)
+
+
+def _send(pipe: Any, answer: Any) -> None:
+    data = marshal.dumps(answer) if answer is not None else b""
+    pipe.write(len(data).to_bytes(8, "little") + data)
+
+
+def _outputs(out: Path, folder: Path) -> tuple[cachefile.Identity, int, frozenset[str]] | None:
+    try:
+        identity, data = cachefile.read(folder)
+        state, _ = cachefile.sections(data, ("files", "out_inode"))
+        out_inode = os.stat(out).st_ino
+    except (OSError, ValueError, EOFError, TypeError, KeyError):
+        return None
+    if out_inode != state["out_inode"]:  # another folder than the cache records: nothing to check
+        return None
+    text = str(out)
+    unlike = frozenset(path for path, entry in state["files"].items()
+                       if path != MARKER and not as_left(text, path, entry))
+    return identity, out_inode, unlike

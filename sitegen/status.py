@@ -1,0 +1,105 @@
+"""What the file system tells of the site's files without reading them: which source files there
+are, with a signature of each, and whether an output file is still the one a build wrote.
+
+It imports nothing of sitegen's and little of Python's, so that `ahead` can run it in a process
+forked before the rest of sitegen is imported.
+"""
+
+from __future__ import annotations
+
+import os
+from operator import attrgetter
+from pathlib import Path
+
+SOURCE_FOLDERS = ("seeds", "content", "templates", "static")
+CONFIG_FILES = ("sitegen.toml", "pyproject.toml")
+
+# A source file's size, mtime, ctime and inode: a change to the file changes one of them.
+SourceSignature = tuple[int, int, int, int]
+UNREADABLE: SourceSignature = (0, 0, 0, 0)  # read_source reports why it cannot be read
+
+Signature = tuple[int, int, int]  # an output file's inode, size, mtime: a file changed by anyone else differs
+Entry = tuple[bytes, Signature]  # a written file's digest and signature
+UNKNOWN = b""  # the digest of a file whose content is not known: it never matches
+MARKER = ".sitegen"  # the file that marks an output folder as sitegen's
+
+
+def signature(status: os.stat_result) -> Signature:
+    # Not ctime: linking a file into another tree changes it, and trees share unchanged files.
+    return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def source_signature(status: os.stat_result) -> SourceSignature:
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+def as_left(out: str, path: str, entry: Entry) -> bool:
+    """The output folder's file at path has the signature of the one written there."""
+    if entry[0] == UNKNOWN:
+        return False
+    try:
+        return signature(os.lstat(f"{out}/{path}")) == entry[1]
+    except OSError:
+        return False
+
+
+def outside_root(root: Path, path: Path) -> str | None:
+    """Where path leads if it is a link out of root; else None."""
+    if not path.is_symlink():
+        return None
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    if real == real_root or real.startswith(real_root + os.sep):
+        return None
+    return real
+
+
+def scan_sources(root: Path, refused: list[tuple[str, str]]) -> dict[str, SourceSignature]:
+    """The site's source files, by path relative to root, with their signatures (one call each):
+    the config files, then what the source folders hold. Links out of root are left out, and
+    go to refused with where they lead."""
+    found = {}
+    for name in CONFIG_FILES:
+        path = root / name
+        if path.is_file() and _inside(root, path, refused):
+            found[name] = source_signature(path.stat())
+    for folder in SOURCE_FOLDERS:
+        found.update(scan_folder(root, root / folder, refused))
+    return found
+
+
+def scan_folder(root: Path, folder: Path, refused: list[tuple[str, str]]) -> dict[str, SourceSignature]:
+    """Every file below folder but hidden files and editor backups. Links to folders are not
+    followed, and links out of root are left out (see scan_sources)."""
+    found: dict[str, SourceSignature] = {}
+    if folder.is_dir() and _inside(root, folder, refused):
+        _scan(root, folder, folder.relative_to(root).as_posix(), found, refused)
+    return found
+
+
+def _scan(root: Path, folder: Path, prefix: str, found: dict[str, SourceSignature],
+          refused: list[tuple[str, str]]) -> None:
+    with os.scandir(folder) as entries:
+        listed = sorted(entries, key=attrgetter("name"))
+    for entry in listed:
+        name = entry.name
+        if name.startswith(".") or (name.endswith("~") and not entry.is_dir()):
+            continue
+        path = f"{prefix}/{name}"
+        if not entry.is_file(follow_symlinks=False):  # the common case: one test
+            if entry.is_symlink():
+                if not _inside(root, Path(entry.path), refused) or entry.is_dir():
+                    continue  # links to folders are not followed
+            elif entry.is_dir(follow_symlinks=False):
+                _scan(root, Path(entry.path), path, found, refused)
+                continue
+        try:
+            found[path] = source_signature(entry.stat())
+        except OSError:
+            found[path] = UNREADABLE
+
+
+def _inside(root: Path, path: Path, refused: list[tuple[str, str]]) -> bool:
+    real = outside_root(root, path)
+    if real is not None:
+        refused.append((path.relative_to(root).as_posix(), real))
+    return real is None

@@ -1,0 +1,152 @@
+"""The answers about the site's files that a forked process prepares while `sitegen build` starts
+(sitegen.ahead): the ones the build would find itself, used by the command, and never trusted
+once another build may have made them stale.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitegen import ahead as ahead_module
+from sitegen import cache as stored
+from sitegen import incremental
+from sitegen.ahead import look_ahead
+from sitegen.build import Options
+from sitegen.cachefile import CACHE
+from sitegen.cli import main
+from sitegen.status import scan_sources
+from tests.test_incremental import SIZE, Capture, annotation, assert_as_fresh, build, edit_note
+from tests.test_incremental import pristine as pristine  # a fixture
+from tests.test_incremental import site as site  # a fixture
+
+
+@pytest.fixture(autouse=True)
+def no_threads() -> None:
+    # look_ahead never forks a process that runs threads; these tests need it to fork
+    assert threading.active_count() == 1, f"threads left running: {threading.enumerate()}"
+
+
+@pytest.fixture
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The roots the build scanned for source files itself (not through the forked process)."""
+    scanned: list[Path] = []
+    original = incremental.scan_sources
+
+    def counted(root: Path, problems: list[Any]) -> Any:
+        scanned.append(root)
+        return original(root, problems)
+
+    monkeypatch.setattr(incremental, "scan_sources", counted)
+    return scanned
+
+
+def page(root: Path, number: int) -> Path:
+    return root / "public" / f"a{number:05d}" / "index.html"
+
+
+def change_in_place(path: Path) -> None:
+    """What an editor saving over a file does: the same inode, new bytes."""
+    with open(path, "r+b") as file:
+        file.seek(0)
+        file.write(b"<!-- edited by hand -->")
+
+
+def looked(root: Path) -> Iterator[Any]:
+    ahead = look_ahead(root, root / "public")
+    assert ahead is not None
+    try:
+        yield ahead.sources()
+        yield ahead.outputs()
+    finally:
+        ahead.close()
+
+
+def test_the_answers_are_those_the_build_would_find_itself(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    sources, outputs = looked(site)
+    refused: list[tuple[str, str]] = []
+    assert sources.found == scan_sources(site, refused)
+    assert sources.refused == refused == []
+    assert len(sources.found) > 2 * SIZE
+    cache, _ = stored.load(site / CACHE)
+    assert outputs.cache == cache.identity != (0, 0, 0)
+    assert outputs.out_inode == os.stat(site / "public").st_ino
+    assert outputs.unlike == frozenset()
+
+
+def test_output_files_changed_by_hand_are_named_and_rewritten(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    change_in_place(page(site, 3))
+    (site / "public" / "a00004" / "index.html").unlink()
+    _, outputs = looked(site)
+    assert outputs.unlike == {"a00003/index.html", "a00004/index.html"}
+    edit_note(site, 5)
+    build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
+def test_no_look_ahead_without_a_cache(site: Path, capsys: Capture) -> None:
+    assert look_ahead(site, site / "public") is None
+    build(site, capsys, "--no-cache")
+    assert look_ahead(site, site / "public") is None
+
+
+def test_a_build_with_a_cache_takes_the_answers_instead_of_looking_itself(
+        site: Path, capsys: Capture, scans: list[Path]) -> None:
+    build(site, capsys)
+    assert scans == [site]  # no cache yet: nothing was looked at ahead
+    edit_note(site, 2)
+    assert "1 rendered" in build(site, capsys)
+    assert scans == [site]
+    assert_as_fresh(site, capsys)
+
+
+def test_a_failed_look_ahead_leaves_the_build_to_look_itself(
+        site: Path, capsys: Capture, scans: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    build(site, capsys)
+
+    def broken(*_: Any) -> Any:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(ahead_module, "scan_sources", broken)  # in the forked process
+    monkeypatch.setattr(ahead_module, "_outputs", broken)
+    change_in_place(page(site, 3))
+    edit_note(site, 2)
+    build(site, capsys)
+    assert scans == [site, site]
+    assert_as_fresh(site, capsys)
+
+
+def test_answers_made_stale_by_another_build_are_not_trusted(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    stale = look_ahead(site, site / "public")
+    assert stale is not None
+    try:
+        edit_note(site, 2)
+        build(site, capsys)  # another build: a new output folder and cache, after the look
+        change_in_place(page(site, 3))  # the stale answer says it is as the build left it
+        edit_note(site, 4)
+        result = incremental.build(site, site / "public", Options(jobs=1), ahead=stale)
+        assert result.site is not None
+    finally:
+        stale.close()
+    assert_as_fresh(site, capsys)
+
+
+def test_a_link_out_of_the_site_is_refused_as_without_the_look_ahead(
+        site: Path, capsys: Capture, tmp_path: Path) -> None:
+    build(site, capsys)
+    outside = tmp_path / "elsewhere.md"
+    shutil.copy(annotation(site, 1), outside)
+    (site / "content" / "linked.md").symlink_to(outside)
+    code = main(["build", "--root", str(site), "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"content/linked.md: error: refusing to read a link to {outside}, outside the site's folder" in err
