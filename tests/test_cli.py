@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ import yaml
 
 from .test_errors import (
     ANNOTATION_PATH,
+    REPO,
     SEED_NAME,
     annotation,
     make_site,
@@ -44,6 +48,22 @@ def test_build_prints_a_one_line_summary_with_counts_and_seconds(root):
     assert found, lines[0]
     assert found.groups()[:3] == ("2", "1", "1")
     assert "Traceback" not in result.stderr
+
+
+def test_a_summary_printed_into_a_closed_pipe_ends_the_command_as_python_would(root):
+    """The command leaves without tearing the interpreter down (cli.run), once its output is
+    flushed: a reader that went away still makes the exit code 120, with no traceback."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    try:
+        result = subprocess.run([sys.executable, "-m", "sitegen", "build"], cwd=root, env=env, stdout=writer,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(writer)
+    assert result.returncode == 120
+    assert "Traceback" not in result.stderr
+    assert (root / "public" / "index.html").is_file()
 
 
 def test_out_writes_the_site_into_the_given_folder_and_not_into_public(root):
