@@ -87,9 +87,13 @@ def look_ahead(root: Path, out: Path) -> Ahead | None:
             os.close(reader)
             refused: list[tuple[str, str]] = []
             found = scan_sources(root, refused)
-            checked = _outputs(out, folder)
-            with open(writer, "wb") as pipe:  # both at the end: writing blocks until they are read
-                _send(pipe, (found, refused))
+            with open(writer, "wb") as pipe:
+                # A pipe holds 64 KB: the rest of the sources' answer goes as the build reads it,
+                # while the output folder is checked.
+                sending = threading.Thread(target=_send, args=(pipe, (found, refused)))
+                sending.start()
+                checked = _outputs(out, folder)
+                sending.join()
                 _send(pipe, checked)
         finally:
             os._exit(0)

@@ -96,11 +96,11 @@ from .site import (
     tag_names,
 )
 from .stages import NO_STAGES, Stages
-from .status import MARKER, UNKNOWN, Entry, SourceSignature, as_left
+from .status import MARKER, UNKNOWN, Entry, SourceSignature, as_left, changed_at
 from .theme import TemplateRenderError, Theme
 
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
-UNTRUSTED = (-1, 0, 0, 0)  # the signature recorded for such a file: it matches none
+UNTRUSTED = b""  # the signature recorded for such a file: it matches none
 BULK = ("seeds/", "content/")  # the folders that grow with the site: read only what changed
 # From this many changed annotations on, each is rendered where it is anchored, not parsed and
 # anchored a second time to be rendered: worth a first pass over their front matter for the tags.
@@ -314,7 +314,7 @@ class _Build:
             known = self.cache.sources.get(path)
             # A file changed just before it was read may change again within the same tick of
             # the file system's clock, keeping its signature: its signature is not trusted then.
-            racy = max(sig[1], sig[2]) >= started - RACY_NS
+            racy = changed_at(sig) >= started - RACY_NS
             if known is not None and known[0] == sig:
                 digests[path] = known[1]
                 self.new.sources[path] = known if not racy else (UNTRUSTED, known[1])
@@ -548,7 +548,8 @@ class _Build:
         self.new.files = files
         self.new.outline = tuple(built.outline) if built.outline else ()
         for slug, fingerprint, cites in built.rendered:
-            self.new.outputs[slug] = Output(article_key(fingerprint, built.shared), compact_cites(cites))
+            output = Output(article_key(fingerprint, built.shared), compact_cites(cites))
+            self.new.outputs[slug] = output.packed()
         for slug, output in self.cache.outputs.items():
             if slug not in self.new.outputs and f"{slug}/index.html" in files:
                 self.new.outputs[slug] = output
