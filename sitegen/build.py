@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -352,7 +352,7 @@ def declared_seed(data: bytes) -> str:
     return name.removeprefix("seeds/")
 
 
-def annotate(seeds: dict[str, Seed], seed_names: frozenset[str], source: tuple[str, bytes]) -> Annotated:
+def annotate(seeds: Mapping[str, Seed], seed_names: Collection[str], source: tuple[str, bytes]) -> Annotated:
     """Parse one annotation file and anchor its notes in its seed (drafts too: always checked)."""
     path, data = source
     text, problems = decode_text(path, data)
@@ -420,7 +420,7 @@ def plain_article(slug: str, seed: Seed, seed_data: bytes) -> Article:
     return Article(slug, seed, seed.first_sentence(), seed.date, None, (), fingerprint)
 
 
-def _unknown_seed(annotation: Annotation, seed_names: set[str]) -> Problem:
+def _unknown_seed(annotation: Annotation, seed_names: Collection[str]) -> Problem:
     close = difflib.get_close_matches(annotation.seed, sorted(seed_names), n=1)
     hint = f"did you mean '{close[0]}'?" if close else "seed names a file in seeds/, e.g. 001_story.txt"
     return Problem(annotation.where("seed"),

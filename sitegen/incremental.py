@@ -32,7 +32,7 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
@@ -102,6 +102,7 @@ from .theme import TemplateRenderError, Theme
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
 UNTRUSTED = b""  # the signature recorded for such a file: it matches none
 BULK = ("seeds/", "content/")  # the folders that grow with the site: read only what changed
+CONTEXTS = "content/context/"
 # From this many changed annotations on, each is rendered where it is anchored, not parsed and
 # anchored a second time to be rendered: worth a first pass over their front matter for the tags.
 EARLY_FROM = 32
@@ -150,6 +151,23 @@ class _Tags(NamedTuple):
     """An article as group_tags sees it."""
 
     tags: tuple[str, ...]
+
+
+class _SeedNames(Collection[str]):
+    """The names of the seeds there are, read from the digests when asked: a build that parses
+    a few annotations asks about a few names; only an unknown seed's hint lists them all."""
+
+    def __init__(self, digests: dict[str, bytes]) -> None:
+        self.digests = digests
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and is_seed(path := f"seeds/{name}") and path in self.digests
+
+    def __iter__(self) -> Iterator[str]:
+        return (path[len("seeds/"):] for path in self.digests if is_seed(path))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class _SeedsOnDemand:
@@ -231,8 +249,8 @@ class _Build:
             digests = self.digests = self._digests(found, started, problems)
         if any(problem.severity == "error" for problem in problems):
             return self._from_scratch()
-        site_files = {path: self._bytes(path) for path in found
-                      if not path.startswith(BULK) or is_context_entry(path)}
+        site_files = {path: self._bytes(path) for path in found  # (one test for most paths)
+                      if not path.startswith(BULK) or (path.startswith(CONTEXTS) and is_context_entry(path))}
         sources = sort_sources(site_files)
         site_key = key_of(FORMAT, installed(), self.options.base_url, self.options.drafts,
                           sources.config, sources.templates, sources.contexts)
@@ -299,10 +317,8 @@ class _Build:
         return Result(site, problems, kept, shown - kept)
 
     @cached_property
-    def seed_names(self) -> frozenset[str]:
-        """The names of the seeds there are (computed when first needed: a build that parses
-        no annotation needs none)."""
-        return frozenset(path[len("seeds/"):] for path in self.digests if is_seed(path))
+    def seed_names(self) -> _SeedNames:
+        return _SeedNames(self.digests)
 
     # -- sources
 
