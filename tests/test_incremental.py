@@ -530,6 +530,19 @@ def test_errors_are_reported_as_without_the_cache(site: Path, capsys: Capture) -
     assert tree(site / "public") == before
 
 
+def test_an_unknown_seed_is_reported_with_its_hint_as_without_the_cache(site: Path, capsys: Capture) -> None:
+    build(site, capsys)
+    path = annotation(site, 6)
+    name = seed(site, 6).name
+    path.write_text(path.read_text().replace(f"seed: {name}", f"seed: {name.replace('.txt', 'x.txt')}", 1))
+    assert main(["build", "--root", str(site), "--jobs", "1"]) == 1
+    cached_err = capsys.readouterr().err
+    assert main(["build", "--root", str(site), "--jobs", "1", "--no-cache"]) == 1
+    assert capsys.readouterr().err == cached_err
+    assert f"unknown seed '{name.replace('.txt', 'x.txt')}'" in cached_err
+    assert f"did you mean '{name}'?" in cached_err
+
+
 def test_a_seed_changed_into_an_error_is_reported_as_without_the_cache(site: Path, capsys: Capture) -> None:
     build(site, capsys)
     seed(site, 4).write_text("date 2020-01-01 ")  # a date and no text
