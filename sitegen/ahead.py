@@ -14,6 +14,7 @@ ran in between shows.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import threading
@@ -103,7 +104,9 @@ def look_ahead(root: Path, out: Path) -> Ahead | None:
 
 def _send(pipe: Any, answer: Any) -> None:
     data = marshal.dumps(answer) if answer is not None else b""
-    pipe.write(len(data).to_bytes(8, "little") + data)
+    with contextlib.suppress(OSError):  # the build closed the pipe: it wants no more answers
+        pipe.write(len(data).to_bytes(8, "little") + data)
+        pipe.flush()
 
 
 def _outputs(out: Path, folder: Path) -> tuple[cachefile.Identity, int, frozenset[str]] | None:

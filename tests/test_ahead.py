@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from sitegen.build import Options
 from sitegen.cachefile import CACHE
 from sitegen.cli import main
 from sitegen.status import scan_sources
+from tests.test_errors import REPO
 from tests.test_incremental import SIZE, Capture, annotation, assert_as_fresh, build, edit_note
 from tests.test_incremental import pristine as pristine  # a fixture
 from tests.test_incremental import site as site  # a fixture
@@ -150,3 +153,22 @@ def test_a_link_out_of_the_site_is_refused_as_without_the_look_ahead(
     err = capsys.readouterr().err
     assert code == 1
     assert f"content/linked.md: error: refusing to read a link to {outside}, outside the site's folder" in err
+
+
+def test_answers_left_unread_end_the_process_quietly(site: Path, capsys: Capture) -> None:
+    """A build that fails before it asks closes the pipe: the forked process, still scanning
+    then, finds it closed when it answers, and ends without a word on the terminal."""
+    build(site, capsys)
+    script = f"""
+import time
+from pathlib import Path
+from sitegen import ahead
+scan = ahead.scan_sources
+ahead.scan_sources = lambda *arguments: (time.sleep(0.3), scan(*arguments))[1]
+looking = ahead.look_ahead(Path({str(site)!r}), Path({str(site / "public")!r}))
+assert looking is not None
+looking.close()
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
