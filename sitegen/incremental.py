@@ -690,6 +690,10 @@ class _Build:
     def page_key(self, name: str, path: str, data: Any) -> bytes:
         return key_of(name, path, data)
 
+    def written_elsewhere(self, path: str, written: Entry) -> None:
+        assert self.writer is not None
+        self.writer.written_elsewhere(path, written)
+
     def materialize(self, article: Stored) -> Article:
         """The article a record stands for, parsed and anchored again from its files."""
         record = article.parsed

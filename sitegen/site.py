@@ -73,6 +73,7 @@ class Reuse(Protocol):
     def keep_page(self, path: str, key: bytes) -> Any: ...
     def page_key(self, name: str, path: str, data: Any) -> bytes: ...
     def materialize(self, article: Any) -> Article: ...
+    def written_elsewhere(self, path: str, written: Any) -> None: ...
 
 
 class Kept:
@@ -80,6 +81,15 @@ class Kept:
 
     def __init__(self, written: Any) -> None:
         self.written = written
+
+
+class Deferred(NamedTuple):
+    """A page to render later, with others, across the worker processes (see ReuseTheme)."""
+
+    name: str
+    path: str
+    data: dict[str, Any]
+    root: str | None
 
 
 @dataclass
@@ -206,20 +216,23 @@ def _produce_anew(reuse: Reuse, produce: Callable[[Article], RenderedArticle],
 class ReuseTheme:
     """The theme, with each page kept from the previous build while its template data is the same."""
 
-    def __init__(self, theme: Theme | MemoTheme, reuse: Reuse, shared: bytes) -> None:
+    def __init__(self, theme: Theme | MemoTheme, reuse: Reuse, shared: bytes, defer: bool = False) -> None:
         self.theme = theme
         self.reuse = reuse
         self.shared = shared
+        self.defer = defer  # pages to render are returned as Deferred, to be rendered together
         self.rendered: dict[str, bytes] = {}  # path -> key, for pages rendered anew
 
     def render_page(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
-                    root: str | None = None, key: Any = None) -> bytes | Kept:
+                    root: str | None = None, key: Any = None) -> bytes | Kept | Deferred:
         """`key`, when given, stands for data: anything data is a function of (with `shared`)."""
         key = self.reuse.page_key(name, path, (self.shared, data if key is None else key, root))
         kept = self.reuse.keep_page(path, key)
         if kept is not None:
             return Kept(kept)
         self.rendered[path] = key
+        if self.defer:
+            return Deferred(name, path, data, root)
         return self.theme.render_page(name, path, site, data, root)
 
     def asset(self, name: str) -> bytes:
@@ -377,7 +390,8 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
                 early[position] = result
             elif (result := reuse.keep_article(article, shared_digest)) is not None:
                 kept[position] = result
-        theme = ReuseTheme(theme, reuse, shared_digest)  # type: ignore[assignment]
+        # With a sink and workers, the lists' pages are rendered together across the workers.
+        theme = ReuseTheme(theme, reuse, shared_digest, defer=sink is not None and jobs > 1)  # type: ignore[assignment]
     done = kept.keys() | early.keys()
     todo = [article for position, article in enumerate(ordered) if position not in done]
 
@@ -413,12 +427,17 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     def page_of(data: dict[str, Any]) -> tuple[Any, ...]:
         return data["number"], data["total"], data["newer"], data["older"], made_from(data["articles"])
 
+    later: list[tuple[str, Any]] = []  # the lists' pages in order: rendered, kept or Deferred
+
+    def add_later(path: str, page: bytes | Kept | Deferred) -> None:
+        later.append((path, page))
+
     for path, data in _paginate("", listings):
-        pages.add(path, theme.render_page("index.html", path, site, data, key=page_of(data)))
+        add_later(path, theme.render_page("index.html", path, site, data, key=page_of(data)))
 
     context_list = sorted(contexts.values(), key=lambda entry: entry.title.lower())
     counted = tuple((entry, len(citations[entry.slug])) for entry in context_list)
-    pages.add("context/index.html", theme.render_page("context_index.html", "context/index.html", site, {
+    add_later("context/index.html", theme.render_page("context_index.html", "context/index.html", site, {
         "entries": counted}, key=tuple((entry.slug, count) for entry, count in counted)))
     titles_key = tuple(titles.items())
     for entry in context_list:
@@ -426,19 +445,22 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
         body = memo.get("entry body", (entry.body, titles_key),
                         partial(render_markdown, entry.body, ContextLinks(titles, "../")))
         cited_by = tuple(citations[entry.slug])
-        pages.add(path, theme.render_page("context.html", path, site, {
+        add_later(path, theme.render_page("context.html", path, site, {
             "entry": entry, "body": body, "citations": cited_by},
             key=(entry.slug, made_from(citation.article for citation in cited_by))))
 
     counts = tuple(TagCount(tag.slug, tag.name, tag.count) for tag in tags)
-    pages.add("tags/index.html", theme.render_page("tags.html", "tags/index.html", site, {"tags": counts}))
+    add_later("tags/index.html", theme.render_page("tags.html", "tags/index.html", site, {"tags": counts}))
     for tag in tags:
         for path, data in _paginate(f"tags/{tag.slug}/", tag.articles):
             count = TagCount(tag.slug, tag.name, tag.count)
-            pages.add(path, theme.render_page("tag.html", path, site, {**data, "tag": count},
+            add_later(path, theme.render_page("tag.html", path, site, {**data, "tag": count},
                                               key=(tuple(count), page_of(data))))
 
-    pages.add("404.html", theme.render_page("404.html", "404.html", site, {}, root=config.base_path))
+    add_later("404.html", theme.render_page("404.html", "404.html", site, {}, root=config.base_path))
+    add_later("sitemap.xml", theme.render_page("sitemap.xml", "sitemap.xml", site, {
+        "urls": _sitemap_urls(ordered, context_list, tags, config)}))
+    _add_in_order(pages, later, theme, site, reuse, jobs)
     newest = ordered[:FEED_SIZE]
     key = feed_key(reuse, shared_digest, newest) if reuse is not None else b""
     frame = None
@@ -452,8 +474,6 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
                                           site, newest, feed_bodies))
         if reuse is None:
             frame = Frame(shared, cites, tuple(newest), feed_bodies)
-    pages.add("sitemap.xml", theme.render_page("sitemap.xml", "sitemap.xml", site, {
-        "urls": _sitemap_urls(ordered, context_list, tags, config)}))
     pages.add(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
     if config.cname:
         pages.add("CNAME", f"{config.cname}\n")  # GitHub Pages: the site's custom domain
@@ -465,6 +485,28 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     page_keys = theme.rendered if isinstance(theme, ReuseTheme) else {}
     outline = Outline(tuple(shared.tag_names.items()), tuple(a.slug for a in ordered[:FEED_SIZE]))
     return Built(pages.files, pages.written, anew, page_keys, shared_digest, len(kept), frame, outline)
+
+
+def _add_in_order(pages: Pages, listed: list[tuple[str, Any]], theme: Any, site: dict[str, Any],
+                  reuse: Reuse | None, jobs: int) -> None:
+    """Add the pages in their order, rendering the Deferred ones across `jobs` processes, each
+    of which writes its pages through the sink (the reuse is told what they wrote)."""
+    deferred = [page for _, page in listed if isinstance(page, Deferred)]
+    if deferred:
+        assert reuse is not None and pages.sink is not None
+        rendered = parallel_imap(partial(_render_deferred, theme.theme, site, pages.sink), deferred, jobs)
+    for path, page in listed:
+        if isinstance(page, Deferred):
+            written = next(rendered)
+            reuse.written_elsewhere(path, written)
+            page = Kept(written)
+        pages.add(path, page)
+
+
+def _render_deferred(theme: Theme | MemoTheme, site: dict[str, Any], sink: Sink, page: Deferred) -> Any:
+    """Runs in a worker: a page of the site's lists rendered and written; what writing it
+    returned travels back."""
+    return sink(page.path, theme.render_page(page.name, page.path, site, page.data, page.root))
 
 
 def _unique_slugs(refs: Iterable[ContextRef]) -> list[str]:

@@ -23,6 +23,7 @@ from sitegen import cachefile, incremental, parallel
 from sitegen.cli import main
 from sitegen.seeds import parse_seed
 from sitegen.site import FEED_SIZE
+from sitegen.theme import Theme
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import make_corpus
@@ -270,6 +271,45 @@ def test_worker_processes_give_the_same_output_after_every_kind_of_change(
         edit(site, number + 1)
         build(site, capsys, "--jobs", "2")
         assert_as_fresh(site, capsys)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_lists_pages_are_rendered_by_the_workers(
+        jobs: str, site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Index, tag and context pages are rendered together across the workers, each written
+    where it is rendered: the same bytes as a build without the cache."""
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    main_process, in_main = os.getpid(), []
+    render_page = Theme.render_page
+
+    def counted(self: Theme, name: str, *arguments: Any, **options: Any) -> bytes:
+        if os.getpid() == main_process:
+            in_main.append(name)
+        return render_page(self, name, *arguments, **options)
+
+    monkeypatch.setattr(Theme, "render_page", counted)
+    build(site, capsys, "--jobs", jobs)
+    lists = {"index.html", "tag.html", "tags.html", "context.html", "context_index.html", "sitemap.xml"}
+    assert bool(lists & set(in_main)) == (jobs == "1")
+    assert_as_fresh(site, capsys)
+    edit_context(site, 1)  # every page that cites it, and its own, again
+    build(site, capsys, "--jobs", jobs)
+    assert_as_fresh(site, capsys)
+
+
+def test_a_template_error_in_a_worker_is_reported_as_in_the_main_process(
+        site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    build(site, capsys)
+    (site / "templates").mkdir(exist_ok=True)
+    (site / "templates" / "tag.html").write_text('{% extends "base.html" %}\n{% block main %}\n'
+                                                 "{{ tag.nothing.deeper }}\n{% endblock %}\n")
+    errors = []
+    for jobs in ("2", "1"):
+        assert main(["build", "--root", str(site), "--jobs", jobs]) == 1
+        errors.append(capsys.readouterr().err)
+    assert errors[0] == errors[1]
+    assert "templates/tag.html:3: error: " in errors[0]
 
 
 def test_seeds_parsed_by_workers_are_not_parsed_again_in_the_main_process(
