@@ -261,6 +261,8 @@ class _Build:
                                identity=self.cache.identity)
         self.new.site = site_key
         self.old_files = self._checked_files()
+        if self.old_files:
+            self.verified = self._verified_ahead()
 
         with self.stages.time("parse"):
             config = read_config(sources, self.options, problems)
@@ -503,20 +505,22 @@ class _Build:
     # -- output
 
     def _checked_files(self) -> dict[str, Entry]:
-        """What the output folder holds, if it is the folder the cache describes; which of its
-        files are as they were left is known at once if `ahead` checked them in that folder, with
-        the cache loaded."""
+        """What the output folder holds, if it is the folder the cache describes."""
         try:
             status = os.stat(self.out)
         except OSError:
             return {}
-        if status.st_ino != self.cache.out_inode:
-            return {}
+        return self.cache.files if status.st_ino == self.cache.out_inode else {}
+
+    def _verified_ahead(self) -> dict[str, Entry]:
+        """The output folder's files found as they were left by `ahead`, if it checked them in
+        this folder (the cache's, as old_files holds it) and with this cache file."""
         checked = self.ahead.outputs() if self.ahead is not None else None
-        if checked is not None and (checked.cache, checked.out_inode) == (self.cache.identity, status.st_ino):
-            self.verified = {path: entry for path, entry in self.cache.files.items()
-                             if path not in checked.unlike and path != MARKER}
-        return self.cache.files
+        looked_at = (self.cache.identity, self.cache.out_inode)
+        if checked is None or (checked.cache, checked.out_inode) != looked_at:
+            return {}
+        return {path: entry for path, entry in self.old_files.items()
+                if path not in checked.unlike and path != MARKER}
 
     def _spare(self) -> tuple[Path, dict[str, Entry]] | None:
         """The spare tree to bring up to date, if it is the one the cache describes and whole."""
@@ -689,10 +693,6 @@ class _Build:
 
     def page_key(self, name: str, path: str, data: Any) -> bytes:
         return key_of(name, path, data)
-
-    def written_elsewhere(self, path: str, written: Entry) -> None:
-        assert self.writer is not None
-        self.writer.written_elsewhere(path, written)
 
     def materialize(self, article: Stored) -> Article:
         """The article a record stands for, parsed and anchored again from its files."""

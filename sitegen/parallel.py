@@ -42,8 +42,14 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
         size = min(64, -(-len(items) // (jobs * 4)))  # small chunks: even load, little in flight
         chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for part in pool.imap(_run_chunk, chunks):
-                yield from part
+            parts = pool.imap(_run_chunk, chunks)
+            for _ in range(len(chunks) - 1):
+                yield from next(parts)
+            last = next(parts)
+        # The workers are gone before the last results are handed out: a caller that takes as
+        # many results as items, and never asks for the end, leaves no process behind (they
+        # would hold the files the build has open, its lock among them).
+        yield from last
     finally:
         _task = None
 

@@ -73,7 +73,6 @@ class Reuse(Protocol):
     def keep_page(self, path: str, key: bytes) -> Any: ...
     def page_key(self, name: str, path: str, data: Any) -> bytes: ...
     def materialize(self, article: Any) -> Article: ...
-    def written_elsewhere(self, path: str, written: Any) -> None: ...
 
 
 class Kept:
@@ -84,7 +83,8 @@ class Kept:
 
 
 class Deferred(NamedTuple):
-    """A page to render later, with others, across the worker processes (see ReuseTheme)."""
+    """A page ReuseTheme leaves to render later, with the others, across the worker processes
+    (see Pages.render_deferred)."""
 
     name: str
     path: str
@@ -94,23 +94,39 @@ class Deferred(NamedTuple):
 
 @dataclass
 class Pages:
-    """The output as it is produced: kept as path -> bytes, or handed to a sink at once."""
+    """The output as it is produced: kept as path -> bytes, or handed to a sink at once (or, for
+    Deferred pages, when render_deferred renders them together)."""
 
     sink: Sink | None = None
     files: dict[str, bytes] = field(default_factory=dict)
     paths: set[str] = field(default_factory=set)
     written: dict[str, Any] = field(default_factory=dict)  # path -> what the sink returned
+    deferred: list[Deferred] = field(default_factory=list)
 
-    def add(self, path: str, content: str | bytes | Kept) -> None:
+    def add(self, path: str, content: str | bytes | Kept | Deferred) -> None:
         self.paths.add(path)
         if isinstance(content, Kept):
             self.written[path] = content.written
+            return
+        if isinstance(content, Deferred):
+            self.deferred.append(content)
             return
         data = content.encode("utf-8") if isinstance(content, str) else content
         if self.sink:
             self.written[path] = self.sink(path, data)
         else:
             self.files[path] = data
+
+    def render_deferred(self, theme: Theme | MemoTheme, site: dict[str, Any], jobs: int) -> None:
+        """Render the Deferred pages across `jobs` processes, each writing its pages through the
+        sink; what writing returned travels back."""
+        if not self.deferred:
+            return
+        assert self.sink is not None
+        rendered = parallel_imap(partial(_render_deferred, theme, site, self.sink), self.deferred, jobs)
+        for page, written in zip(self.deferred, rendered, strict=True):
+            self.written[page.path] = written
+        self.deferred = []
 
 
 def root_of(path: str) -> str:
@@ -427,17 +443,12 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     def page_of(data: dict[str, Any]) -> tuple[Any, ...]:
         return data["number"], data["total"], data["newer"], data["older"], made_from(data["articles"])
 
-    later: list[tuple[str, Any]] = []  # the lists' pages in order: rendered, kept or Deferred
-
-    def add_later(path: str, page: bytes | Kept | Deferred) -> None:
-        later.append((path, page))
-
     for path, data in _paginate("", listings):
-        add_later(path, theme.render_page("index.html", path, site, data, key=page_of(data)))
+        pages.add(path, theme.render_page("index.html", path, site, data, key=page_of(data)))
 
     context_list = sorted(contexts.values(), key=lambda entry: entry.title.lower())
     counted = tuple((entry, len(citations[entry.slug])) for entry in context_list)
-    add_later("context/index.html", theme.render_page("context_index.html", "context/index.html", site, {
+    pages.add("context/index.html", theme.render_page("context_index.html", "context/index.html", site, {
         "entries": counted}, key=tuple((entry.slug, count) for entry, count in counted)))
     titles_key = tuple(titles.items())
     for entry in context_list:
@@ -445,22 +456,19 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
         body = memo.get("entry body", (entry.body, titles_key),
                         partial(render_markdown, entry.body, ContextLinks(titles, "../")))
         cited_by = tuple(citations[entry.slug])
-        add_later(path, theme.render_page("context.html", path, site, {
+        pages.add(path, theme.render_page("context.html", path, site, {
             "entry": entry, "body": body, "citations": cited_by},
             key=(entry.slug, made_from(citation.article for citation in cited_by))))
 
     counts = tuple(TagCount(tag.slug, tag.name, tag.count) for tag in tags)
-    add_later("tags/index.html", theme.render_page("tags.html", "tags/index.html", site, {"tags": counts}))
+    pages.add("tags/index.html", theme.render_page("tags.html", "tags/index.html", site, {"tags": counts}))
     for tag in tags:
         for path, data in _paginate(f"tags/{tag.slug}/", tag.articles):
             count = TagCount(tag.slug, tag.name, tag.count)
-            add_later(path, theme.render_page("tag.html", path, site, {**data, "tag": count},
+            pages.add(path, theme.render_page("tag.html", path, site, {**data, "tag": count},
                                               key=(tuple(count), page_of(data))))
 
-    add_later("404.html", theme.render_page("404.html", "404.html", site, {}, root=config.base_path))
-    add_later("sitemap.xml", theme.render_page("sitemap.xml", "sitemap.xml", site, {
-        "urls": _sitemap_urls(ordered, context_list, tags, config)}))
-    _add_in_order(pages, later, theme, site, reuse, jobs)
+    pages.add("404.html", theme.render_page("404.html", "404.html", site, {}, root=config.base_path))
     newest = ordered[:FEED_SIZE]
     key = feed_key(reuse, shared_digest, newest) if reuse is not None else b""
     frame = None
@@ -474,6 +482,10 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
                                           site, newest, feed_bodies))
         if reuse is None:
             frame = Frame(shared, cites, tuple(newest), feed_bodies)
+    pages.add("sitemap.xml", theme.render_page("sitemap.xml", "sitemap.xml", site, {
+        "urls": _sitemap_urls(ordered, context_list, tags, config)}))
+    if isinstance(theme, ReuseTheme):
+        pages.render_deferred(theme.theme, site, jobs)
     pages.add(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
     if config.cname:
         pages.add("CNAME", f"{config.cname}\n")  # GitHub Pages: the site's custom domain
@@ -487,25 +499,8 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     return Built(pages.files, pages.written, anew, page_keys, shared_digest, len(kept), frame, outline)
 
 
-def _add_in_order(pages: Pages, listed: list[tuple[str, Any]], theme: Any, site: dict[str, Any],
-                  reuse: Reuse | None, jobs: int) -> None:
-    """Add the pages in their order, rendering the Deferred ones across `jobs` processes, each
-    of which writes its pages through the sink (the reuse is told what they wrote)."""
-    deferred = [page for _, page in listed if isinstance(page, Deferred)]
-    if deferred:
-        assert reuse is not None and pages.sink is not None
-        rendered = parallel_imap(partial(_render_deferred, theme.theme, site, pages.sink), deferred, jobs)
-    for path, page in listed:
-        if isinstance(page, Deferred):
-            written = next(rendered)
-            reuse.written_elsewhere(path, written)
-            page = Kept(written)
-        pages.add(path, page)
-
-
 def _render_deferred(theme: Theme | MemoTheme, site: dict[str, Any], sink: Sink, page: Deferred) -> Any:
-    """Runs in a worker: a page of the site's lists rendered and written; what writing it
-    returned travels back."""
+    """Runs in a worker: a page of the site's lists rendered and written."""
     return sink(page.path, theme.render_page(page.name, page.path, site, page.data, page.root))
 
 

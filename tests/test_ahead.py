@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +60,12 @@ def change_in_place(path: Path) -> None:
         file.write(b"<!-- edited by hand -->")
 
 
-def looked(root: Path) -> Iterator[Any]:
+def looked(root: Path) -> tuple[Any, Any]:
+    """The answers about the sources and the output folder."""
     ahead = look_ahead(root, root / "public")
     assert ahead is not None
     try:
-        yield ahead.sources()
-        yield ahead.outputs()
+        return ahead.sources(), ahead.outputs()
     finally:
         ahead.close()
 

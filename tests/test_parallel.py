@@ -1,0 +1,28 @@
+"""parallel_imap: results in order, and no worker process left once the results are taken."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+from sitegen import parallel
+
+
+def square(number: int) -> int:
+    return number * number
+
+
+def test_results_come_in_order_across_workers() -> None:
+    items = list(range(5 * parallel.MIN_ITEMS_PER_WORKER))
+    assert list(parallel.parallel_imap(square, items, 2)) == [square(item) for item in items]
+
+
+def test_no_worker_is_left_once_every_result_is_taken_without_asking_for_the_end() -> None:
+    """A caller that takes as many results as it gave items (next(), as the build does) and then
+    drops the iterator in a frame a traceback keeps alive must not leave workers running: they
+    hold the lock on the site's cache, and the next build would wait for them for ever."""
+    items = list(range(4 * parallel.MIN_ITEMS_PER_WORKER))
+    results = parallel.parallel_imap(square, items, 2)
+    taken = [next(results) for _ in items]
+    assert taken == [square(item) for item in items]
+    assert multiprocessing.active_children() == []
+    results.close()
