@@ -399,21 +399,23 @@ class _Build:
         if todo:
             self.progress.start("anchor", len(todo))
         rest = [path for path in todo if path not in self.fresh]
-        outcomes = chain(((path, self.fresh[path]) for path in todo if path in self.fresh),
-                         zip(rest, parallel_imap(self._record_of, rest, self.options.jobs), strict=True))
-        for path, (record, found, seed_problems, early) in outcomes:
-            self.progress.advance()
-            self.seed_problems.update(seed_problems)  # so that no seed is parsed again here
-            if early is not None:
-                assert record is not None and self.writer is not None
-                for written, entry in early[2]:
-                    self.writer.written_elsewhere(written, entry)
-                self.early[record.listing.slug] = early
-            if record is None:
-                problems += found
-                problems.append(Problem(Location(path), "not built", "", "error"))  # see run()
-                continue
-            records[path] = record
+        # Closed however the loop ends, so that an interrupted build leaves no worker behind.
+        with contextlib.closing(parallel_imap(self._record_of, rest, self.options.jobs)) as anchored:
+            outcomes = chain(((path, self.fresh[path]) for path in todo if path in self.fresh),
+                             zip(rest, anchored, strict=True))
+            for path, (record, found, seed_problems, early) in outcomes:
+                self.progress.advance()
+                self.seed_problems.update(seed_problems)  # so that no seed is parsed again here
+                if early is not None:
+                    assert record is not None and self.writer is not None
+                    for written, entry in early[2]:
+                        self.writer.written_elsewhere(written, entry)
+                    self.early[record.listing.slug] = early
+                if record is None:
+                    problems += found
+                    problems.append(Problem(Location(path), "not built", "", "error"))  # see run()
+                    continue
+                records[path] = record
         for path in sorted(records):
             self.new.parsed[path] = records[path]
             problems += records[path].problems

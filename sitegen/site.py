@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, NamedTuple, Protocol
@@ -415,24 +416,25 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     cites: dict[str, tuple[tuple[str, Citation], ...]] = {}
     feed_bodies: dict[str, str | None] = {}
     anew: list[tuple[str, bytes, tuple[tuple[str, Citation], ...]]] = []
-    rendered = parallel_imap(render_one, todo, jobs)
     progress.start("render", len(ordered))
-    for position, article in enumerate(ordered):
-        progress.advance()
-        result = kept.get(position) or early.get(position) or next(rendered)
-        if position not in kept:
-            anew.append((article.slug, article.fingerprint, result.cites))
-        if result.files:
-            for path, data in result.files:
-                pages.add(path, data)
-        else:
-            pages.paths.update((f"{article.slug}/index.html", f"{article.slug}/annotations.json"))
-            pages.written.update(result.written)
-        if position < FEED_SIZE:
-            feed_bodies[article.slug] = result.body
-        cites[article.slug] = result.cites
-        for slug, citation in result.cites:
-            citations[slug].append(citation)
+    # Closed however the loop ends, so that an interrupted build leaves no worker behind.
+    with closing(parallel_imap(render_one, todo, jobs)) as rendered:
+        for position, article in enumerate(ordered):
+            progress.advance()
+            result = kept.get(position) or early.get(position) or next(rendered)
+            if position not in kept:
+                anew.append((article.slug, article.fingerprint, result.cites))
+            if result.files:
+                for path, data in result.files:
+                    pages.add(path, data)
+            else:
+                pages.paths.update((f"{article.slug}/index.html", f"{article.slug}/annotations.json"))
+                pages.written.update(result.written)
+            if position < FEED_SIZE:
+                feed_bodies[article.slug] = result.body
+            cites[article.slug] = result.cites
+            for slug, citation in result.cites:
+                citations[slug].append(citation)
 
     # Keys for reuse: a list of articles stands for them by their fingerprints, in order.
     fingerprints = {article.slug: article.fingerprint for article in ordered} if reuse else {}

@@ -7,6 +7,7 @@ public/ with a `--no-cache` build of the same sources into another folder.
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import pickle
 import shutil
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from sitegen import cache as stored
 from sitegen import cachefile, incremental, parallel
 from sitegen.cli import main
+from sitegen.progress import Progress
 from sitegen.seeds import parse_seed
 from sitegen.site import FEED_SIZE
 from sitegen.theme import Theme
@@ -310,6 +312,32 @@ def test_a_template_error_in_a_worker_is_reported_as_in_the_main_process(
         errors.append(capsys.readouterr().err)
     assert errors[0] == errors[1]
     assert "templates/tag.html:3: error: " in errors[0]
+
+
+@pytest.mark.parametrize("stage", ["anchor", "render"])
+def test_a_build_interrupted_while_workers_run_leaves_none_behind(
+        stage: str, site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C between two results of a pool: its workers end with the build, even while the
+    interruption is still held (its traceback holds the build's frames, as a debugger or a log
+    would). Left running, they would hold the lock on the cache, and the next build in the
+    process (`serve`) would wait for them."""
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    main_process, interrupted = os.getpid(), []
+    advance = Progress.advance
+
+    def interrupting(self: Progress, count: int = 1) -> None:
+        advance(self, count)
+        if self.stage == stage and self.done == 3 and os.getpid() == main_process:
+            interrupted.append(KeyboardInterrupt())
+            raise interrupted[-1]
+
+    monkeypatch.setattr(Progress, "advance", interrupting)
+    assert main(["build", "--root", str(site), "--jobs", "2"]) == 0
+    assert len(interrupted) == 1
+    assert multiprocessing.active_children() == []
+    monkeypatch.undo()
+    build(site, capsys)
+    assert_as_fresh(site, capsys)
 
 
 def test_seeds_parsed_by_workers_are_not_parsed_again_in_the_main_process(
