@@ -77,7 +77,7 @@ from .cache import (
 from .cachefile import CACHE
 from .memo import NO_MEMO
 from .model import Article, Config, ContextEntry, Listing, Location, Problem, Seed, Site, UserError
-from .output import StagedOutput, remove_leftovers
+from .output import StagedOutput, exact_modes, make_folders, remove_leftovers
 from .parallel import parallel_imap
 from .progress import NO_PROGRESS, Progress
 from .seeds import decode_text, parse_seed, slug_from_name
@@ -765,14 +765,15 @@ def build_from_scratch(root: Path, out: Path, options: Options, force: bool = Fa
 
 def _link_tree(source: Path, target: Path, files: Mapping[str, Entry]) -> None:
     """A tree of hard links at target to these files of source (not one byte copied)."""
-    made = set()
+    made, source_text, target_text, exact = {""}, str(source), str(target), exact_modes()
     os.mkdir(target, 0o755)
+    if not exact:
+        os.chmod(target, 0o755)
     for path in files:
         folder = path.rpartition("/")[0]
-        if folder and folder not in made:
-            os.makedirs(target / folder, 0o755, exist_ok=True)
-            made.add(folder)
-        os.link(source / path, target / path)
+        if folder not in made:
+            make_folders(target_text, folder, made, exact)
+        os.link(f"{source_text}/{path}", f"{target_text}/{path}")
 
 
 class SourceChangedError(UserError):

@@ -72,9 +72,7 @@ class StagedOutput:
         self.staging: Path | None = spare[0] if spare else None
         self.made = {""}
         self.old: Path | None = None  # where the replaced site is after commit()
-        mask = os.umask(0)
-        os.umask(mask)
-        self.exact_modes = mask & 0o022 == mask  # the usual umasks (022, 002): 0644 and 0755 as asked
+        self.exact_modes = exact_modes()
 
     def __enter__(self) -> StagedOutput:
         self._start()  # before any worker forks: they all write into this one folder
@@ -164,15 +162,7 @@ class StagedOutput:
     def _folders(self, base: str, path: str) -> None:
         folder = path.rpartition("/")[0]
         if folder not in self.made:
-            parts = folder.split("/")
-            for depth in range(1, len(parts) + 1):
-                partial = "/".join(parts[:depth])
-                if partial not in self.made:
-                    with contextlib.suppress(FileExistsError):  # made by another worker
-                        os.mkdir(os.path.join(base, partial), DIRECTORY_MODE)
-                    if not self.exact_modes:
-                        os.chmod(os.path.join(base, partial), DIRECTORY_MODE)
-                    self.made.add(partial)
+            make_folders(base, folder, self.made, self.exact_modes)
 
     def commit(self, paths: Iterable[str] = (), retire: bool = False) -> Entry:
         """Swap the new tree in. A spare loses every file not in `paths` (the site's files) first.
@@ -196,6 +186,28 @@ class StagedOutput:
             old = None
         self.old = old
         return marker
+
+
+def exact_modes() -> bool:
+    """Whether files and folders get the modes asked for (0644, 0755) without a chmod: with the
+    usual umasks (022, 002), not with a stricter one (077 would hide the site from its server)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask & 0o022 == mask
+
+
+def make_folders(base: str, folder: str, made: set[str], exact_modes: bool = True) -> None:
+    """base/folder and the folders above it that are not in `made` (one mkdir each, no stat),
+    with mode 0755; `made` gets them."""
+    parts = folder.split("/")
+    for depth in range(1, len(parts) + 1):
+        partial = "/".join(parts[:depth])
+        if partial not in made:
+            with contextlib.suppress(FileExistsError):  # made by another worker
+                os.mkdir(os.path.join(base, partial), DIRECTORY_MODE)
+            if not exact_modes:
+                os.chmod(os.path.join(base, partial), DIRECTORY_MODE)
+            made.add(partial)
 
 
 def _prune(tree: Path, paths: set[str]) -> None:
