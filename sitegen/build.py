@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -104,11 +105,24 @@ def refused_problems(refused: list[tuple[str, str]]) -> list[Problem]:
 def read_source(root: Path, path: str, problems: list[Problem]) -> bytes | None:
     """The file's bytes, or None with an error in problems when it cannot be read."""
     try:
-        return (root / path).read_bytes()
+        return read_bytes(f"{root}/{path}")
     except OSError as error:
         problems.append(Problem(Location(path), f"cannot read the file: {error.strerror}",
                                 "check that you may read it, or move it out of the site's folders"))
         return None
+
+
+def read_bytes(path: str) -> bytes:
+    """A file's bytes in four system calls, where a file object makes seven (it also asks the
+    file's size and whether it is a terminal, and where it stands)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(descriptor, 1 << 18):
+            chunks.append(chunk)
+    finally:
+        os.close(descriptor)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def inside_root(root: Path, path: Path, problems: list[Problem]) -> bool:

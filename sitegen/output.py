@@ -104,11 +104,16 @@ class StagedOutput:
             return self.keep(path)
         self._folders(base, path)
         target = os.path.join(base, path)
-        # O_EXCL: a path written twice is a bug, never an overwrite
-        with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as file:
-            file.write(data)
-            file.flush()  # its size and time as they stay
-            status = os.fstat(file.fileno())
+        # O_EXCL: a path written twice is a bug, never an overwrite. Plain system calls: a file
+        # object would also ask whether the file is a terminal, and where it stands.
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view):]
+            status = os.fstat(descriptor)  # its size and time as they stay
+        finally:
+            os.close(descriptor)
         if not self.exact_modes:
             os.chmod(target, FILE_MODE)
         return hashed, signature(status)
