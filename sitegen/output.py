@@ -201,16 +201,16 @@ def exact_modes() -> bool:
     return mask & 0o022 == mask
 
 
-def make_folders(base: str, folder: str, made: set[str], exact_modes: bool = True) -> None:
+def make_folders(base: str, folder: str, made: set[str], exact: bool = True) -> None:
     """base/folder and the folders above it that are not in `made` (one mkdir each, no stat),
-    with mode 0755; `made` gets them."""
+    with mode 0755 (a chmod each unless `exact`: see exact_modes); `made` gets them."""
     parts = folder.split("/")
     for depth in range(1, len(parts) + 1):
         partial = "/".join(parts[:depth])
         if partial not in made:
             with contextlib.suppress(FileExistsError):  # made by another worker
                 os.mkdir(os.path.join(base, partial), DIRECTORY_MODE)
-            if not exact_modes:
+            if not exact:
                 os.chmod(os.path.join(base, partial), DIRECTORY_MODE)
             made.add(partial)
 

@@ -189,6 +189,26 @@ def test_main_times_a_tiny_corpus_cold_and_warm(tmp_path: Path, capsys: pytest.C
     make_corpus(fresh, 20, jobs=1)
     assert (root / "content" / "a00019.md").read_bytes() == (fresh / "content" / "a00019.md").read_bytes()
     assert not list(root.glob(".warm-original-*"))
+    assert not list(tmp_path.glob("corpus-trash-*"))  # the outputs set aside, deleted at the end
+
+
+def test_a_cold_run_sets_the_last_output_aside_instead_of_deleting_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Deleting it just before a run would slow the run's file creation down (see set_aside):
+    every cold run finds the last one's files moved, not freed, until the whole bench is done."""
+    set_aside, moved, deleted = bench.set_aside, [], []
+
+    def watched(paths: list[Path], trash: Path) -> None:
+        moved.extend(path.name for path in paths if path.exists())
+        set_aside(paths, trash)
+        assert {path.name for path in trash.glob("*/*")} >= set(moved)
+
+    monkeypatch.setattr(bench, "set_aside", watched)
+    monkeypatch.setattr(bench.shutil, "rmtree", lambda path, **options: deleted.append(Path(path).name))
+    assert bench.main(["--sizes", "5", "--runs", "2", "--no-warm", "--corpus-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert moved.count("public") == 2 and moved.count(".sitegen-cache") == 2  # before run 2, and after
+    assert deleted == [f"corpus-trash-{os.getpid()}"]
 
 
 def test_no_warm_skips_the_warm_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
