@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 
 from .ahead import Ahead
 from .anchoring import slugify
-from .annotations import RESERVED_SLUGS, front_tags
+from .annotations import RESERVED_SLUGS, front_tags, quick_front_tags
 from .build import (
     Options,
     annotate,
@@ -230,6 +230,8 @@ class _Build:
         self.verified: dict[str, Entry] = {}  # output files found as written, by path
         self.writer: StagedOutput | None = None
         self.read: list[str] = []  # the source files read for their digests: maybe changed
+        # of the annotations read, their tags and draft flag as quick_front_tags reads them
+        self.fronts: dict[str, tuple[tuple[str, ...], bool] | None] = {}
         self.fresh: dict[str, Any] = {}  # what _record_of gave for the files _quick parsed
         self.shared: tuple[Shared, bytes] | None = None  # what articles are rendered early with
         # slug -> (fingerprint, shared digest, written files, compact citations) of each article
@@ -343,6 +345,8 @@ class _Build:
                 data = self._bytes(path, problems)
                 digests[path] = hashlib.blake2b(data, digest_size=16).digest()
                 self.read.append(path)
+                if is_annotation(path):  # while its bytes are at hand (see _early_shared)
+                    self.fronts[path] = quick_front_tags(data)
                 racy = changed_at(sig) >= started - RACY_NS
                 new_sources[path] = (UNTRUSTED if racy else sig, digests[path])
         return digests
@@ -448,7 +452,11 @@ class _Build:
         are anchored. Should it differ from what the site turns out to share, the articles
         rendered with it are rendered again (see rendered_early)."""
         config, theme, contexts, site_key = site
-        fronts = list(parallel_imap(self._front_of, todo, self.options.jobs))
+        # Read by a scan of each file's front matter where it can be (see _digests), else parsed.
+        fronts = [self.fronts.get(path) for path in todo]
+        unsure = [path for path, front in zip(todo, fronts, strict=True) if front is None]
+        parsed = dict(zip(unsure, parallel_imap(self._front_of, unsure, self.options.jobs), strict=True))
+        fronts = [front or parsed[path] for path, front in zip(todo, fronts, strict=True)]
         if any(front is None for front in fronts):
             return None  # an unreadable file: the build reports it
         listings = [_Tags(record.listing.tags) for record in records.values()

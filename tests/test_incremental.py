@@ -10,6 +10,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -397,18 +398,47 @@ def test_articles_rendered_where_they_are_anchored_give_the_same_output(
         assert_as_fresh(site, capsys)
 
 
+def test_the_sites_tags_are_read_by_a_scan_of_the_front_matter_where_it_can(
+        site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold build reads each annotation's tags with a line scan while it hashes the file; only
+    a front matter the scan cannot read for certain is parsed as YAML beforehand."""
+    monkeypatch.setattr(incremental, "EARLY_FROM", 1)
+    parsed = []
+    read = incremental.front_tags
+
+    def counted(path: str, text: str) -> Any:
+        parsed.append(path)
+        return read(path, text)
+
+    monkeypatch.setattr(incremental, "front_tags", counted)
+    path = annotation(site, 5)
+    text = path.read_text(encoding="utf-8")
+    tags = re.search(r"^tags: \[(.*)\]$", text, re.M)
+    assert tags
+    block = "tags:\n" + "".join(f"  - {tag.strip()}\n" for tag in tags[1].split(","))
+    path.write_text(text.replace(tags[0] + "\n", block), encoding="utf-8")
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
+    assert parsed == ["content/a00005.md"]
+    assert_as_fresh(site, capsys)
+
+
 def test_articles_rendered_early_with_a_wrong_guess_of_the_tags_are_rendered_again(
         site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
     """Should the tags read first not be the site's, the pages rendered with them are taken out
     of the new tree and rendered again: on a cold build, a whole build and a quick one."""
     monkeypatch.setattr(incremental, "EARLY_FROM", 1)
-    read = incremental.front_tags
+    read, scan = incremental.front_tags, incremental.quick_front_tags
 
     def shouting(path: str, text: str) -> Any:  # the same tags, spelled as no article spells them
         tags, draft = read(path, text)
         return tuple(tag.upper() for tag in tags), draft
 
+    def shouting_scan(data: bytes) -> Any:
+        found = scan(data)
+        return None if found is None else (tuple(tag.upper() for tag in found[0]), found[1])
+
     monkeypatch.setattr(incremental, "front_tags", shouting)
+    monkeypatch.setattr(incremental, "quick_front_tags", shouting_scan)
     assert f"(0 cached, {SIZE} rendered)" in build(site, capsys)
     assert_as_fresh(site, capsys)
     for number in range(SIZE):  # every title: the whole site is built again, over the spare tree
