@@ -15,10 +15,13 @@ from collections.abc import Callable
 PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t]*\n)+")  # whole blank lines: indentation still counts
 LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 # Lines that could open or close a block: headings, quotes, lists, rules, fences, code, tables,
-# HTML, link reference definitions, setext underlines, hard breaks, trailing tabs, even before
-# trailing spaces (markdown-it keeps the tabs and drops only the spaces).
-BLOCK_LINE = re.compile(r"[ ]{0,3}(?:[#>+\-*=`~|<]|\d+[.)]|\[[^\]]*\]:)|[ ]*\t|[ ]{4}|.*(?:  |\\|\t[ ]*)$")
-UNSUPPORTED = re.compile(r"[<\\]|!\[|~~|&#?\w+;|\]\[|\[\]")
+# HTML, link reference definitions, setext underlines. Hard breaks and trailing tabs, even
+# before trailing spaces (markdown-it keeps the tabs and drops only the spaces), are the line
+# ends of _is_block_line.
+BLOCK_START = re.compile(r"[ ]{0,3}(?:[#>+\-*=`~|<]|\d+[.)]|\[[^\]]*\]:)|[ ]*\t|[ ]{4}")
+# What only markdown-it renders: HTML, escapes, images, strikethrough, entities, reference links.
+UNSUPPORTED = ("<", "\\", "![", "~~", "][", "[]")
+ENTITY = re.compile(r"&#?\w+;")
 LINK = re.compile(r"\[([^\[\]\n*_`]+)\]\(([A-Za-z0-9\-._~:/?#@!$&*+,;=]+)\)")
 # A citation of a context entry: [[slug]] or [[slug|link text]]. The one definition of the syntax.
 CONTEXT_REF = re.compile(r"\[\[([^\[\]|\n]*)(?:\|([^\[\]\n]*))?\]\]")
@@ -35,12 +38,12 @@ def render_simple(text: str, is_safe_link: Callable[[str], bool],
     """HTML for text made only of simple paragraphs, or None when markdown-it must decide."""
     if not text.strip():
         return ""
-    if "\x00" in text or UNSUPPORTED.search(text):
+    if "\x00" in text or any(piece in text for piece in UNSUPPORTED) or ("&" in text and ENTITY.search(text)):
         return None
     paragraphs = []
     for paragraph in PARAGRAPH_BREAK.split(LEADING_BLANK_LINES.sub("", text).rstrip()):
         lines = paragraph.split("\n")
-        if any(BLOCK_LINE.match(line) for line in lines):
+        if any(_is_block_line(line) for line in lines):
             return None
         inline = _render_inline("\n".join(line.strip() for line in lines), is_safe_link, context_link)
         if inline is None:
@@ -88,6 +91,11 @@ def _render_inline(text: str, is_safe_link: Callable[[str], bool],
         if "*" in text or "_" in text:
             return None
     return PLACEHOLDER.sub(lambda found: pieces[int(found[1])], text) if pieces else text
+
+
+def _is_block_line(line: str) -> bool:
+    return (BLOCK_START.match(line) is not None or line.endswith(("  ", "\\"))
+            or line.rstrip(" ").endswith("\t"))
 
 
 class _UnsupportedError(Exception):
