@@ -60,3 +60,6 @@ def test_what_the_scan_cannot_read_for_certain_is_left_to_the_parse() -> None:
                  "+++\ntags = ['a']\n+++\n", "\ufeff---\ntags: [a]\n---\n", "---\ntags : [a]\n---\n"]:
         assert quick_front_tags(text.encode()) is None, text
     assert quick_front_tags(b"---\ntags: [\xff]\n---\n") is None
+    long = "---\n" + "".join(f"k{number}: v\n" for number in range(70)) + "tags: [a]\n---\n"
+    assert quick_front_tags(long.encode()) is None  # beyond the lines it looks at
+    assert front_tags("content/a.md", long) == (("a",), False)
