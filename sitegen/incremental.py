@@ -102,7 +102,6 @@ from .theme import TemplateRenderError, Theme
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
 UNTRUSTED = b""  # the signature recorded for such a file: it matches none
 BULK = ("seeds/", "content/")  # the folders that grow with the site: read only what changed
-CONTEXTS = "content/context/"
 # From this many changed annotations on, each is rendered where it is anchored, not parsed and
 # anchored a second time to be rendered: worth a first pass over their front matter for the tags.
 EARLY_FROM = 32
@@ -251,8 +250,8 @@ class _Build:
             digests = self.digests = self._digests(found, started, problems)
         if any(problem.severity == "error" for problem in problems):
             return self._from_scratch()
-        site_files = {path: self._bytes(path) for path in found  # (one test for most paths)
-                      if not path.startswith(BULK) or (path.startswith(CONTEXTS) and is_context_entry(path))}
+        site_files = {path: self._bytes(path) for path in found
+                      if not path.startswith(BULK) or is_context_entry(path)}
         sources = sort_sources(site_files)
         site_key = key_of(FORMAT, installed(), self.options.base_url, self.options.drafts,
                           sources.config, sources.templates, sources.contexts)
@@ -453,10 +452,9 @@ class _Build:
         rendered with it are rendered again (see rendered_early)."""
         config, theme, contexts, site_key = site
         # Read by a scan of each file's front matter where it can be (see _digests), else parsed.
-        fronts = [self.fronts.get(path) for path in todo]
-        unsure = [path for path, front in zip(todo, fronts, strict=True) if front is None]
+        unsure = [path for path in todo if self.fronts.get(path) is None]
         parsed = dict(zip(unsure, parallel_imap(self._front_of, unsure, self.options.jobs), strict=True))
-        fronts = [front or parsed[path] for path, front in zip(todo, fronts, strict=True)]
+        fronts = [self.fronts.get(path) or parsed[path] for path in todo]
         if any(front is None for front in fronts):
             return None  # an unreadable file: the build reports it
         listings = [_Tags(record.listing.tags) for record in records.values()

@@ -201,7 +201,7 @@ def exact_modes() -> bool:
     return mask & 0o022 == mask
 
 
-def make_folders(base: str, folder: str, made: set[str], exact: bool = True) -> None:
+def make_folders(base: str, folder: str, made: set[str], exact: bool) -> None:
     """base/folder and the folders above it that are not in `made` (one mkdir each, no stat),
     with mode 0755 (a chmod each unless `exact`: see exact_modes); `made` gets them."""
     parts = folder.split("/")
