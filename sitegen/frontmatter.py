@@ -72,6 +72,9 @@ def _mark_location(path: str, source: str, mark: yaml.Mark) -> Location:
 
 
 def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field] | None, list[Problem]]:
+    quick = plain_yaml_fields(path, source)
+    if quick is not None:
+        return quick, []
     loader = LOADER(source)
     try:
         node = loader.get_single_node()
@@ -104,6 +107,84 @@ def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field] | None, list[P
         raw = value_node.value if isinstance(value_node, yaml.ScalarNode) else ""
         fields[key] = Field(value, where, raw)
     return fields, problems
+
+
+# The front matter most files have, read line by line at a fifth of libyaml's cost: `key: value`
+# lines at the margin whose values are a plain word or phrase, a string in quotes without
+# escapes, or a [list] of those. Anything else (and any doubt) goes to libyaml.
+PLAIN_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?")
+PLAIN_SCALAR = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.,;!?()/&+'-]*")  # no ':', '#', flow or escapes
+QUOTED = re.compile(r'"([^"\\]*)"|\'([^\']*)\'')
+LIST_ITEM = re.compile(r'\s*(?:"([^"\\]*)"|\'([^\']*)\'|([A-Za-z0-9][A-Za-z0-9 _.;!?()/&+\'-]*?))\s*(?:,|$)')
+# Characters libyaml takes for line breaks or BOMs, or refuses: left to it to say so.
+YAML_SPECIAL = re.compile("[\x85\u2028\u2029\ufeff\ufffe\uffff\t\x00-\x08\x0b-\x1f\x7f-\x9f]")
+STRING_TAG, BOOLEAN_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool"
+
+
+def plain_yaml_fields(path: str, source: str) -> dict[str, Field] | None:
+    """The fields as _parse_yaml reads them, where every line is of the plain kind; else None."""
+    if YAML_SPECIAL.search(source):
+        return None
+    fields: dict[str, Field] = {}
+    for number, line in enumerate(source.split("\n"), start=2):
+        line = line.rstrip(" ")
+        if not line:
+            continue
+        found = PLAIN_LINE.fullmatch(line)
+        if found is None or found[1] in fields:
+            return None
+        value = _plain_value(found[2] or "")
+        if value is None:
+            return None
+        fields[found[1]] = Field(value[0], Location(path, number, 1), value[1])
+    return fields
+
+
+def _plain_value(text: str) -> tuple[Any, str] | None:
+    """(value, raw) of a plain value as YAML reads it (a string, a list of strings, or a flag),
+    or None when in any doubt."""
+    quoted = QUOTED.fullmatch(text)
+    if quoted:
+        value = quoted[1] if quoted[1] is not None else quoted[2]
+        return value, value
+    if text.startswith("[") and text.endswith("]"):
+        items = _plain_list(text[1:-1])
+        return None if items is None else (items, "")
+    if PLAIN_SCALAR.fullmatch(text):
+        tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+        if tag == STRING_TAG:
+            return text, text
+        if tag == BOOLEAN_TAG:  # draft: true
+            return yaml.constructor.SafeConstructor.bool_values[text.lower()], text
+    return None
+
+
+def _plain_list(inside: str) -> list[str] | None:
+    items: list[str] = []
+    position = 0
+    inside = inside.strip(" ")
+    while position < len(inside):
+        found = LIST_ITEM.match(inside, position)
+        if found is None or found.end() == position:
+            return None
+        if found[3] is not None:
+            if not found[3] or not _is_string(found[3]):
+                return None
+            items.append(found[3])
+        else:
+            items.append(found[1] if found[1] is not None else found[2])
+        position = found.end()
+        if found[0].endswith(",") and position == len(inside):
+            return None  # a trailing comma: YAML's business
+    return items
+
+
+def _is_string(plain: str) -> bool:
+    """Whether YAML 1.1 resolves this unquoted scalar to a string (not yes, 1_000, .inf...)."""
+    return _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False)) == STRING_TAG
+
+
+_RESOLVER = yaml.resolver.Resolver()
 
 
 def _parse_toml(path: str, source: str) -> tuple[dict[str, Field] | None, list[Problem]]:

@@ -6,7 +6,13 @@ import unicodedata
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from sitegen.anchoring import anchor_notes, normalise_seed
+from sitegen.anchoring import (
+    SPECIAL_WHITESPACE,
+    _fold_whitespace,
+    _whitespace_runs,
+    anchor_notes,
+    normalise_seed,
+)
 from sitegen.annotations import parse_quote
 from sitegen.model import Location, Note
 from sitegen.seeds import parse_seed
@@ -184,3 +190,11 @@ def test_normalised_offsets_map_back_to_seed_characters():
     assert folded.text == 'a b\n"c"-d e\u0301'.replace("e\u0301", "\u00e9")
     index = folded.text.index('"c"')
     assert text[folded.start_in_seed(index) : folded.end_in_seed(index + 3)] == "\u201cc\u201d"
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=" \n\t\r\x0b\x0c\x1fab\u00e9\u2019", max_size=40))
+def test_whitespace_runs_are_those_of_the_regular_expression(text):
+    expected = [(found.start(), found.end(), _fold_whitespace(found[0]))
+                for found in SPECIAL_WHITESPACE.finditer(text)]
+    assert _whitespace_runs(text) == expected

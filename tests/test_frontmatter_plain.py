@@ -1,0 +1,82 @@
+"""plain_yaml_fields: where it answers, it answers exactly as libyaml's parse does.
+
+It reads the plain front matter nearly every file has, line by line; any line it is not sure of
+sends the whole front matter to libyaml, so it must answer None whenever in doubt.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitegen.frontmatter import LOADER, _parse_yaml, plain_yaml_fields
+
+KEYS = st.sampled_from(["seed", "title", "summary", "tags", "annotator", "slug", "draft", "date",
+                        "on", "Title", "_x", "source_url"])
+SCALARS = st.sampled_from([
+    "Sample desk", "000_86e81f4737b16704.txt", "blinken-beijing-2023", "yes", "No", "on", "OFF",
+    "null", "Null", "~", "true", "True", "1_000", "0x1F", "0o17", "017", "1.5", ".inf", "-.5",
+    "1e5", "2023-06-21", "2023-06-21 10:00:00", "190:20:30", "a: b", "a #b", "a#b", "it's",
+    "'single'", "'it''s'", '"double"', '"with \\"escape\\""', '"a\\tb"', '"Issue #5: a"', "a, b",
+    "US-China", "R&D", "Trade (EU)", "&anchor", "*alias", "!tag", "%x", "@x", "`x`", "- item",
+    "? x", "| x", "> x", "[a, b]", "[]", "[ Media , Human Rights ]", "[a,]", "[a,,b]", "[[a]]",
+    "[yes, no]", '["quoted", plain]', "['a', 'b c']", "[a, 'b''c']", "{a: b}", "[a] x", "",
+    "Zürich", '"Zürich \u2019quoted\u2019"', '"tab\there"', "a  b", "=", "<<", "2001", "-1", "+1",
+])
+LINES = st.one_of(
+    st.tuples(KEYS, st.sampled_from([": ", ":  ", ":", " : "]), SCALARS,
+              st.sampled_from(["", "  ", " # note"])).map("".join),
+    st.sampled_from(["", "# a comment", "  indented: x", "---", "...", "- item", "key", "tags:\n  - a"]),
+)
+
+
+@settings(max_examples=1500)
+@given(st.lists(LINES, max_size=7))
+def test_plain_fields_are_what_libyaml_reads(lines):
+    source = "\n".join(lines)
+    quick = plain_yaml_fields("content/a.md", source)
+    if quick is None:
+        return
+    loader = LOADER(source)
+    try:
+        loader.get_single_node()  # must parse: the quick reading never accepts broken YAML
+    finally:
+        loader.dispose()
+    fields, problems = _parse_with_libyaml(source)
+    assert problems == []
+    assert quick == fields
+
+
+def _parse_with_libyaml(source: str):
+    import sitegen.frontmatter as frontmatter
+
+    quick, frontmatter.plain_yaml_fields = frontmatter.plain_yaml_fields, lambda path, source: None
+    try:
+        return _parse_yaml("content/a.md", source)
+    finally:
+        frontmatter.plain_yaml_fields = quick
+
+
+def test_the_plain_reading_serves_the_sample_and_the_usual_shapes():
+    source = ('seed: 000_86e81f4737b16704.txt\ntitle: "Blinken in Beijing: what is at stake"\n'
+              "tags: [US-China, Military]\nannotator: 'Sample desk'\nsummary: A plain phrase, with a comma.")
+    fields = plain_yaml_fields("content/a.md", source)
+    assert fields is not None
+    assert fields["title"].value == "Blinken in Beijing: what is at stake"
+    assert fields["tags"].value == ["US-China", "Military"] and fields["tags"].raw == ""
+    assert (fields["summary"].where.line, fields["summary"].where.column) == (6, 1)
+    assert fields == _parse_with_libyaml(source)[0]
+
+
+def test_flags_are_read_as_yaml_reads_them():
+    for word, value in (("true", True), ("false", False), ("yes", True), ("No", False), ("on", True)):
+        source = f"draft: {word}"
+        fields = plain_yaml_fields("content/a.md", source)
+        assert fields is not None and fields["draft"].value is value and fields["draft"].raw == word
+        assert fields == _parse_with_libyaml(source)[0]
+
+
+def test_yaml_words_numbers_dates_and_duplicates_go_to_libyaml():
+    for source in ("slug: 0123", "date: 2023-06-21", "tags: [a, yes]",
+                   "title: a\ntitle: b", "title: 'it''s'", 'title: "a\\u0041"', "title:", "tags: [a,]"):
+        assert plain_yaml_fields("content/a.md", source) is None, source
