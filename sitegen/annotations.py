@@ -117,7 +117,8 @@ def quick_front_tags(data: bytes) -> tuple[tuple[str, ...], bool] | None:
             return None
         inside = value[1:-1].strip()
         items = [" ".join(item.split()) for item in inside.split(",")] if inside else []
-        if not all(PLAIN_TAG.fullmatch(item) and item.lower() not in YAML_WORDS for item in items):
+        if not all(PLAIN_TAG.fullmatch(item) and item.lower() not in YAML_WORDS and ".." not in item
+                   for item in items):  # a tag with '..' is refused: _clean_tags reports it
             return None
         tags = tuple(items)
     return None  # never closed
