@@ -238,6 +238,8 @@ def parse_quote(path: str, line: int, heading: str) -> tuple[Quote | None, Probl
 
 def raw_html_warnings(path: str, text: str, first_line: int) -> list[Problem]:
     """One warning for each line of Markdown that holds raw HTML: pages show it as text."""
+    if "<" not in text:  # no HTML without it: most notes
+        return []
     lines = re.split(r"\r\n?|\n", text)  # as markdown-it counts lines
     warnings = {}
     for index, markup in raw_html(text):
@@ -250,6 +252,8 @@ def raw_html_warnings(path: str, text: str, first_line: int) -> list[Problem]:
 
 
 def find_context_refs(path: str, text: str, first_line: int) -> tuple[ContextRef, ...]:
+    if "[[" not in text:
+        return ()
     refs = []
     for number, line in enumerate(text.split("\n"), start=first_line):
         for found in CONTEXT_REF.finditer(line):

@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import quote as quote_url
 
+from markupsafe import escape as escape_attribute
+
 from .markdown import ContextLinks, render_markdown
 from .model import Anchor, Article, ContextEntry
 from .quickmarkdown import CONTEXT_REF
@@ -103,6 +105,45 @@ def render_notes(article: Article, contexts: dict[str, ContextEntry],
             source_link=text_fragment_link(source, quote) if source else "",
         ))
     return notes
+
+
+def render_sidenotes(notes: list[RenderedNote]) -> str:
+    """Each note as a sidenote, beside its reference on wide screens (see the theme's CSS).
+
+    Written here rather than looped over in article.html: the loop's dozen Jinja expressions
+    a note cost a page more than the rest of its template."""
+    parts = []
+    for note in notes:
+        id_, number = escape_attribute(note.id), note.number
+        parts.append(
+            f'  <div class="sidenote" id="side-{id_}" data-note="{id_}" role="doc-footnote" '
+            f'style="position-anchor: --ref-{number}">\n'
+            '    <div class="sidenote-body">'
+            f'<span class="sidenote-number" aria-hidden="true">{number}</span>\n'
+            f"    {note.html}</div>\n"
+            f'    <a class="sidenote-more" href="#{id_}">Note {number} in full \u2193</a>\n'
+            "  </div>\n")
+    return "".join(parts)
+
+
+def render_endnotes(notes: list[RenderedNote]) -> str:
+    """Each note as an item of the endnotes' list: its quote, its text, a link back to its
+    reference, its own link and, when known, its quote on the publisher's page."""
+    parts = []
+    for note in notes:
+        id_, number = escape_attribute(note.id), note.number
+        source = (f'<a class="note-source" href="{escape_attribute(note.source_link)}" aria-label="Quote '
+                  f'{number} in the original article">In the original \u2197</a>' if note.source_link else "")
+        parts.append(
+            f'    <li id="{id_}" data-note="{id_}">\n'
+            f'      <p class="note-quote">\u201c{escape_attribute(note.quote)}\u201d</p>\n'
+            f"      {note.html}\n"
+            f'      <p class="note-links"><a role="doc-backlink" href="#ref-{id_}" '
+            f'aria-label="Back to reference {number}">\u21a9 Back to text</a>\n'
+            f'      <a class="note-permalink" href="#{id_}" aria-label="Link to note {number}">Link to this '
+            f"note</a>\n{source}</p>\n"
+            "    </li>\n")
+    return "".join(parts)
 
 
 FRAGMENT_WORDS = 5  # a long quote is found by its first and last words: textStart,textEnd

@@ -22,7 +22,7 @@ from .memo import NO_MEMO, Memo, freeze
 from .model import Article, Config, ContextEntry, ContextRef, Listing
 from .parallel import parallel_imap
 from .progress import NO_PROGRESS, Progress
-from .render import RenderedNote, render_notes, render_text
+from .render import RenderedNote, render_endnotes, render_notes, render_sidenotes, render_text
 from .theme import Theme
 
 # One encoder for every page: json.dumps with options makes a new one each call (a fifth of its cost).
@@ -194,6 +194,8 @@ def render_article(shared: Shared, article: Article) -> RenderedArticle:
         "preface": render_markdown(preface, links),
         "body": body,
         "notes": notes,
+        "sidenotes": render_sidenotes(notes),
+        "endnotes": render_endnotes(notes),
         "cited": cited,
         "url": shared.config.base_url + f"{article.slug}/",
         "json_ld": news_article_json_ld(article, cited, shared.config),

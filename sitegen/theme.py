@@ -18,7 +18,8 @@ from .model import Location, Problem
 # A folder of the installed package (pip never installs it zipped): pathlib, not
 # importlib.resources, whose import alone costs a build 20 ms.
 THEME = Path(__file__).parent / "theme"
-SAFE_HTML = frozenset({"body", "preface", "note.html", "json_ld"})  # rendered and escaped by sitegen
+# The template data that holds HTML, rendered and escaped by sitegen.
+SAFE_HTML = frozenset({"body", "preface", "note.html", "sidenotes", "endnotes", "json_ld"})
 
 
 def _default_templates() -> dict[str, str]:

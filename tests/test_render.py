@@ -119,3 +119,37 @@ def _own_text(mark: etree._Element) -> str:
             parts.append(_own_text(child))
         parts.append(child.tail or "")
     return "".join(parts)
+
+
+# The sidenotes and endnotes are written by render.py; a site's own article.html may loop over
+# `notes` instead. Both must give the same markup: here, the default theme's loops as they were.
+SIDENOTE_LOOP = """{% for note in notes %}
+  <div class="sidenote" id="side-{{ note.id }}" data-note="{{ note.id }}" role="doc-footnote" style="position-anchor: --ref-{{ note.number }}">
+    <div class="sidenote-body"><span class="sidenote-number" aria-hidden="true">{{ note.number }}</span>
+    {{ note.html|safe }}</div>
+    <a class="sidenote-more" href="#{{ note.id }}">Note {{ note.number }} in full ↓</a>
+  </div>
+{% endfor %}"""  # noqa: E501
+ENDNOTE_LOOP = """{% for note in notes %}
+    <li id="{{ note.id }}" data-note="{{ note.id }}">
+      <p class="note-quote">“{{ note.quote }}”</p>
+      {{ note.html|safe }}
+      <p class="note-links"><a role="doc-backlink" href="#ref-{{ note.id }}" aria-label="Back to reference {{ note.number }}">↩ Back to text</a>
+      <a class="note-permalink" href="#{{ note.id }}" aria-label="Link to note {{ note.number }}">Link to this note</a>
+      {% if note.source_link %}<a class="note-source" href="{{ note.source_link }}" aria-label="Quote {{ note.number }} in the original article">In the original ↗</a>{% endif %}</p>
+    </li>
+{% endfor %}"""  # noqa: E501
+
+
+def test_sidenotes_and_endnotes_are_the_markup_of_a_template_loop_over_the_notes():
+    import jinja2
+
+    from sitegen.render import RenderedNote, render_endnotes, render_sidenotes
+
+    notes = [RenderedNote("note-a", 1, 'an "odd" <quote> & it\'s', "<p>A <em>note</em>.</p>\n"),
+             RenderedNote("note-b--v2", 12, "plain", "<p>B.</p>\n",
+                          "https://example.org/a?b=1&c=2#:~:text=plain%2D'x'")]
+    environment = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    assert render_sidenotes(notes) == environment.from_string(SIDENOTE_LOOP).render(notes=notes)
+    assert render_endnotes(notes) == environment.from_string(ENDNOTE_LOOP).render(notes=notes)
+    assert render_sidenotes([]) == render_endnotes([]) == ""
