@@ -25,8 +25,9 @@ from .progress import NO_PROGRESS, Progress
 from .render import RenderedNote, render_endnotes, render_notes, render_sidenotes, render_text
 from .theme import Theme
 
-# One encoder for every page: json.dumps with options makes a new one each call (a fifth of its cost).
-COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# One encoder for every page: json.dumps with options makes a new one each call (a fifth of its
+# cost). The data is sitegen's own dicts and lists, which hold no cycles to look for.
+COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 PAGE_SIZE = 50
 FEED_SIZE = 20
 ASSETS = ("style.css", "site.js", "favicon.svg")

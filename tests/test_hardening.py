@@ -358,11 +358,12 @@ def test_case_20_autoescape_holds_for_any_template_name_and_check_warns_about_sa
 
     root = write_site(tmp_path / "site", site_files({
         "templates/footer.html": "<footer>\n{{ site.config.title|safe }}</footer>",
-        "templates/article.html": (REPO / "sitegen/theme/templates/article.html").read_text()}))
+        "templates/article.html": (REPO / "sitegen/theme/templates/article.html").read_text(),
+        "templates/macros.html": (REPO / "sitegen/theme/templates/macros.html").read_text()}))
     assert main(["check", "--root", str(root), "--jobs", "1"]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if ": warning: " in line]
     assert warnings == ["templates/footer.html:2: warning: |safe turns escaping off for site.config.title: "
-                        "text holding '<' would become markup"]  # the copied article.html: no warning
+                        "text holding '<' would become markup"]  # the copied theme files: no warning
 
 
 # --- the output folder ---------------------------------------------------------------------------

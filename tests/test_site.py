@@ -200,6 +200,15 @@ def test_tags_differing_in_case_or_spacing_share_one_page():
     assert len(page(built, "tags/us-china/index.html").xpath("//ol/li")) == 2
 
 
+def test_list_pages_show_each_tag_escaped_and_comma_separated():
+    built = build(site_files({"content/a.md": annotation(front="tags: ['R&D <i>', Media, \"a'b\"]\n")}))
+    text = built["index.html"].decode()
+    assert ('<span class="tag-list"><span class="tag">R&amp;D &lt;i&gt;</span>, '
+            '<span class="tag">Media</span>, <span class="tag">a&#39;b</span></span>') in text
+    tags = page(built, "index.html").xpath("//span[@class='tag-list']/span[@class='tag']/text()")
+    assert tags == ["R&D <i>", "Media", "a'b"]
+
+
 def test_note_markdown_is_safe():
     body = ('[bad](javascript:alert(1)) [worse](JAVASCRIPT%3Aalert(1)) [data](data:text/html,x) '
             '<script>alert(1)</script> <img src=x onerror=alert(1)> [ok](https://example.org)')

@@ -1,0 +1,76 @@
+"""Compiled templates are kept between processes: the theme's own beside the package, a site's
+own in its cache folder; a folder that cannot hold them only costs a compile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from sitegen import theme
+from sitegen.theme import Theme
+
+
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the templates compiled from here on."""
+    compiled: list[str] = []
+    compile_source = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return compile_source(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return compiled
+
+
+def test_the_package_templates_are_compiled_once_for_every_site(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(theme, "OWN_COMPILED", tmp_path / "own")
+    compiled = compiles(monkeypatch)
+    assert Theme({}, tmp_path / "site-a").check() == []
+    assert "article.html" in compiled
+    compiled.clear()
+    assert Theme({"footer.html": "<footer>{{ root }}</footer>\n"}, tmp_path / "site-b").check() == []
+    assert compiled == ["footer.html"]  # a site's own template: its own cache folder
+    compiled.clear()
+    assert Theme({"footer.html": "<footer>{{ root }}</footer>\n"}, tmp_path / "site-b").check() == []
+    assert Theme({}, None).check() == []  # and without a site folder (check, --no-cache)
+    assert compiled == []
+    assert list((tmp_path / "own").glob("*"))
+    assert len(list((tmp_path / "site-b").glob("*"))) == 1
+
+
+def test_a_changed_template_text_is_compiled_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(theme, "OWN_COMPILED", tmp_path / "own")
+    Theme({"footer.html": "<footer>a</footer>\n"}, tmp_path / "site").check()
+    changed = Theme({"footer.html": "<footer>b</footer>\n"}, tmp_path / "site")
+    assert changed.render("footer.html", "index.html", {}, {}) == "<footer>b</footer>\n"
+
+
+def test_folders_that_cannot_hold_compiled_templates_only_cost_a_compile(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setattr(theme, "OWN_COMPILED", blocked / "own")
+    for _ in range(2):
+        page = Theme({}, blocked / "site").render("404.html", "404.html", {"config": _config()},
+                                                   {"home": "/"})
+        assert "<html" in page
+
+
+def test_damaged_compiled_templates_are_compiled_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(theme, "OWN_COMPILED", tmp_path / "own")
+    Theme({}, None).check()
+    for kept in (tmp_path / "own").iterdir():
+        kept.write_bytes(kept.read_bytes()[:40] + b"\x00garbage")
+    compiled = compiles(monkeypatch)
+    assert Theme({}, None).check() == []
+    assert "article.html" in compiled
+
+
+def _config():  # type: ignore[no-untyped-def]
+    from sitegen.build import site_config
+
+    return site_config({"sitegen.toml": b'title = "T"\nbase_url = "https://example.org/"\n'})
