@@ -32,6 +32,7 @@ import hashlib
 import os
 import shutil
 import time
+import zlib
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -769,17 +770,34 @@ def build_from_scratch(root: Path, out: Path, options: Options, force: bool = Fa
     return Result(site, problems, 0, site.articles)
 
 
+LINKERS = 2  # threads that link a spare tree: the system calls run side by side, out of the GIL
+
+
 def _link_tree(source: Path, target: Path, files: Mapping[str, Entry]) -> None:
-    """A tree of hard links at target to these files of source (not one byte copied)."""
-    made, source_text, target_text, exact = {""}, str(source), str(target), exact_modes()
+    """A tree of hard links at target to these files of source (not one byte copied), made by
+    LINKERS threads, each with the files of its own top folders (20,000 links and 10,000
+    folders at 10,000 articles: a third of a second in one thread)."""
+    from concurrent.futures import ThreadPoolExecutor  # only here: 9 ms to import, warm builds never do
+
+    exact = exact_modes()
     os.mkdir(target, 0o755)
     if not exact:
         os.chmod(target, 0o755)
+    shares: list[list[str]] = [[] for _ in range(LINKERS)]
     for path in files:
+        shares[zlib.crc32(path.partition("/")[0].encode()) % LINKERS].append(path)
+    with ThreadPoolExecutor(LINKERS) as pool:
+        for done in [pool.submit(_link_files, str(source), str(target), share, exact) for share in shares]:
+            done.result()  # an error of any thread is the caller's
+
+
+def _link_files(source: str, target: str, paths: list[str], exact: bool) -> None:
+    made = {""}
+    for path in paths:
         folder = path.rpartition("/")[0]
         if folder not in made:
-            make_folders(target_text, folder, made, exact)
-        os.link(f"{source_text}/{path}", f"{target_text}/{path}")
+            make_folders(target, folder, made, exact)
+        os.link(f"{source}/{path}", f"{target}/{path}")
 
 
 class SourceChangedError(UserError):
