@@ -288,12 +288,12 @@ def note_ids(notes: list[Note]) -> list[str]:
 def _shorten(slug: str, limit: int) -> str:
     """Whole words of a slug, as many as fit in limit characters (always at least one)."""
     words = slug.split("-")
-    kept = words[:1]
-    for word in words[1:]:
-        if len("-".join([*kept, word])) > limit:
-            break
-        kept.append(word)
-    return "-".join(kept)
+    length = len(words[0])
+    for count, word in enumerate(words[1:], start=1):
+        length += 1 + len(word)
+        if length > limit:
+            return "-".join(words[:count])
+    return slug
 
 
 @lru_cache(maxsize=8192)  # tags and quotes repeat across a site's pages

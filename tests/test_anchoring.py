@@ -1,6 +1,7 @@
 """Anchoring: each quote is found in its seed, whatever the whitespace, quote marks, dashes and
 Unicode form, and the span always points at the seed's own characters."""
 
+import re
 import unicodedata
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -12,8 +13,9 @@ from sitegen.anchoring import (
     _whitespace_runs,
     anchor_notes,
     normalise_seed,
+    note_ids,
 )
-from sitegen.annotations import parse_quote
+from sitegen.annotations import heading_text, parse_quote
 from sitegen.model import Location, Note
 from sitegen.seeds import parse_seed
 
@@ -198,3 +200,23 @@ def test_whitespace_runs_are_those_of_the_regular_expression(text):
     expected = [(found.start(), found.end(), _fold_whitespace(found[0]))
                 for found in SPECIAL_WHITESPACE.finditer(text)]
     assert _whitespace_runs(text) == expected
+
+
+# heading_text reads headings as this regular expression did (CommonMark's ATX heading, level 2).
+HEADING_PATTERN = re.compile(r" {0,3}##(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
+
+
+@settings(max_examples=1000)
+@given(st.text(alphabet=' \t#"ab2\u201c', max_size=14))
+def test_heading_text_is_what_the_heading_pattern_reads(line):
+    for candidate in (line, "##" + line, " ## " + line, '## "a' + line):
+        found = HEADING_PATTERN.fullmatch(candidate)
+        assert heading_text(candidate) == ((found[1] or "") if found else None), candidate
+
+
+def test_a_long_quote_gives_an_id_of_its_first_whole_words_within_40_characters():
+    heading = '## "the visit ended without any agreement on restoring military channels"'
+    quote, _ = parse_quote("c.md", 1, heading)
+    [note_id] = note_ids([Note(quote, "body", Location("c.md", 1, 1))])
+    assert note_id == "note-the-visit-ended-without-any-agreement-on"
+    assert len(note_id.removeprefix("note-")) <= 40
