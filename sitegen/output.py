@@ -30,7 +30,9 @@ BUILD_NAMES = frozenset({"index.html", "404.html", "feed.xml", "sitemap.xml", ".
 
 
 def digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    """An output file's digest, to know it unchanged: SHA-256 (which processors compute in
+    hardware: twice as quick as BLAKE2 on a page) cut to 16 bytes."""
+    return hashlib.sha256(data).digest()[:16]
 
 
 class UnsafePathError(ValueError):

@@ -28,6 +28,7 @@ from .theme import Theme
 # One encoder for every page: json.dumps with options makes a new one each call (a fifth of its
 # cost). The data is sitegen's own dicts and lists, which hold no cycles to look for.
 COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+json_string = json.encoder.encode_basestring  # a str as COMPACT_JSON writes it (ensure_ascii off)
 PAGE_SIZE = 50
 FEED_SIZE = 20
 ASSETS = ("style.css", "site.js", "favicon.svg")
@@ -587,36 +588,35 @@ def news_article_json_ld(article: Article, cited: list[ContextEntry], config: Co
 
 
 def web_annotations(article: Article, notes: list[RenderedNote], config: Config) -> str:
-    """The notes in the W3C Web Annotation Data Model, as an AnnotationPage."""
+    """The notes in the W3C Web Annotation Data Model, as an AnnotationPage:
+
+        {"@context": ..., "id": PAGE/annotations.json, "type": "AnnotationPage", "label": TITLE,
+         "items": [{"id": PAGE#NOTE, "type": "Annotation", "motivation": "commenting",
+                    "body": {"type": "TextualBody", "value": HTML, "format": "text/html",
+                             "language": LANGUAGE},
+                    "target": {"source": PAGE, "selector": [
+                        {"type": "TextQuoteSelector", "exact": QUOTE, "prefix": ..., "suffix": ...},
+                        {"type": "TextPositionSelector", "start": START, "end": END}]},
+                    "creator": {"type": "Person", "name": ANNOTATOR}}, ...]}
+
+    Written as text around each string's JSON (compact, as COMPACT_JSON writes it), which takes
+    half the time of encoding the same dicts: a test holds the two to the same bytes."""
     page_url = f"{config.base_url}{article.slug}/"
     annotation = article.annotation
-    items: list[dict[str, Any]] = []
+    creator = (f',"creator":{{"type":"Person","name":{json_string(annotation.annotator)}}}'
+               if annotation and annotation.annotator else "")
+    language, source = json_string(config.language), json_string(page_url)
+    items = []
     anchors = sorted(article.anchors, key=lambda a: a.number)
     for note, anchor in zip(notes, anchors, strict=True):
         prefix, suffix = selector_context(article.seed, anchor.start, anchor.end)
-        item: dict[str, Any] = {
-            "id": f"{page_url}#{anchor.id}",
-            "type": "Annotation",
-            "motivation": "commenting",
-            "body": {"type": "TextualBody", "value": note.html, "format": "text/html",
-                     "language": config.language},
-            "target": {
-                "source": page_url,
-                "selector": [
-                    {"type": "TextQuoteSelector", "exact": note.quote,
-                     "prefix": prefix, "suffix": suffix},
-                    {"type": "TextPositionSelector", "start": anchor.start, "end": anchor.end},
-                ],
-            },
-        }
-        if annotation and annotation.annotator:
-            item["creator"] = {"type": "Person", "name": annotation.annotator}
-        items.append(item)
-    document = {
-        "@context": "http://www.w3.org/ns/anno.jsonld",
-        "id": f"{page_url}annotations.json",
-        "type": "AnnotationPage",
-        "label": article.title,
-        "items": items,
-    }
-    return COMPACT_JSON.encode(document) + "\n"
+        items.append(
+            f'{{"id":{json_string(f"{page_url}#{anchor.id}")},"type":"Annotation","motivation":"commenting",'
+            f'"body":{{"type":"TextualBody","value":{json_string(note.html)},"format":"text/html",'
+            f'"language":{language}}},"target":{{"source":{source},"selector":['
+            f'{{"type":"TextQuoteSelector","exact":{json_string(note.quote)},"prefix":{json_string(prefix)},'
+            f'"suffix":{json_string(suffix)}}},'
+            f'{{"type":"TextPositionSelector","start":{anchor.start},"end":{anchor.end}}}]}}{creator}}}')
+    page_id = json_string(page_url + "annotations.json")
+    return (f'{{"@context":"http://www.w3.org/ns/anno.jsonld","id":{page_id},"type":"AnnotationPage",'
+            f'"label":{json_string(article.title)},"items":[{",".join(items)}]}}\n')

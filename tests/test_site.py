@@ -149,6 +149,31 @@ def test_web_annotations_select_the_article_text(sample):
         assert seed.text[position["end"] :].startswith(quote["suffix"])
 
 
+@pytest.mark.parametrize("annotator", ["", 'Desk "A" <b>&</b> \U0001f600'])
+def test_web_annotations_are_the_json_of_the_data_model(annotator):
+    """annotations.json is written as text: it must be what encoding the documented dicts gives."""
+    note = '## "military communication" #2\nA "quoted" <i>note</i> \\ with\ttabs and \u2019 and \u2028.'
+    front = f"annotator: {json.dumps(annotator, ensure_ascii=False)}\n" if annotator else ""
+    built = build(site_files({"content/a.md": annotation(note, front=front)}))
+    document = json.loads(built["a/annotations.json"])
+    expected = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": "https://example.org/repo/a/annotations.json",
+        "type": "AnnotationPage",
+        "label": "Test article",
+        "items": [{
+            "id": item["id"], "type": "Annotation", "motivation": "commenting",
+            "body": {"type": "TextualBody", "value": item["body"]["value"], "format": "text/html",
+                     "language": "en"},
+            "target": {"source": "https://example.org/repo/a/", "selector": item["target"]["selector"]},
+            **({"creator": {"type": "Person", "name": annotator}} if annotator else {}),
+        } for item in document["items"]],
+    }
+    assert document == expected and len(document["items"]) == 1
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert built["a/annotations.json"] == text.encode()
+
+
 def test_context_entry_page_lists_the_notes_that_cite_it(sample):
     doc = page(sample, "context/hainan-2001/index.html")
     links = doc.xpath("//section[@class='citations']//a/@href")
