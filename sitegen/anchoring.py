@@ -127,7 +127,9 @@ def _composed_clusters(text: str) -> list[tuple[int, int, str]]:
 def normalise_quote(text: str, start: int, end: int) -> tuple[str, int, int]:
     """The quote folded like a seed; (start, end) is the highlighted part within it."""
     if start == 0 and end == len(text):
-        folded = WHITESPACE.sub(" ", unicodedata.normalize("NFC", text).translate(FOLD)).strip()
+        if not text.isascii():  # ASCII is in NFC, and FOLD maps none of it
+            text = unicodedata.normalize("NFC", text).translate(FOLD)
+        folded = " ".join(text.split())  # str.split's whitespace is re's \s
         return folded, 0, len(folded)
     marked = text[:start] + "\ue000" + text[start:end] + "\ue001" + text[end:]
     folded = WHITESPACE.sub(" ", unicodedata.normalize("NFC", marked).translate(FOLD))

@@ -46,9 +46,17 @@ def _block_index(block_ends: list[int], offset: int) -> int:
 
 
 def _render_span(text: str, start: int, end: int, anchors: list[Anchor]) -> str:
-    """Nest marks by start (longer outer); a mark crossing another's end is split and reopened."""
     if not anchors:
         return _escape(text[start:end])
+    if len(anchors) == 1:  # most paragraphs with a note have one: no nesting to work out
+        anchor = anchors[0]
+        return (f"{_escape(text[start:anchor.start])}{_open_mark(anchor)}"
+                f"{_escape(text[anchor.start:anchor.end])}</mark>{reference(anchor)}{_escape(text[anchor.end:end])}")
+    return _nest_marks(text, start, end, anchors)
+
+
+def _nest_marks(text: str, start: int, end: int, anchors: list[Anchor]) -> str:
+    """Nest marks by start (longer outer); a mark crossing another's end is split and reopened."""
     opening: dict[int, list[Anchor]] = defaultdict(list)
     for anchor in sorted(anchors, key=lambda a: (a.start, -a.end, a.number)):
         opening[anchor.start].append(anchor)

@@ -8,10 +8,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sitegen.anchoring import (
+    FOLD,
     SPECIAL_WHITESPACE,
+    WHITESPACE,
     _fold_whitespace,
     _whitespace_runs,
     anchor_notes,
+    normalise_quote,
     normalise_seed,
     note_ids,
 )
@@ -220,3 +223,13 @@ def test_a_long_quote_gives_an_id_of_its_first_whole_words_within_40_characters(
     [note_id] = note_ids([Note(quote, "body", Location("c.md", 1, 1))])
     assert note_id == "note-the-visit-ended-without-any-agreement-on"
     assert len(note_id.removeprefix("note-")) <= 40
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=' \t\n\u00a0\u2009\u3000ab"\u201c\u2019-\u2014e\u0301', max_size=20))
+def test_a_quote_folds_as_its_seed_does(text):
+    """Whatever its characters, a whole quote folds (and collapses its spaces) like seed text."""
+    assume(text.strip())
+    folded, start, end = normalise_quote(text, 0, len(text))
+    expected = WHITESPACE.sub(" ", unicodedata.normalize("NFC", text).translate(FOLD)).strip()
+    assert (folded, start, end) == (expected, 0, len(expected))

@@ -153,3 +153,16 @@ def test_sidenotes_and_endnotes_are_the_markup_of_a_template_loop_over_the_notes
     assert render_sidenotes(notes) == environment.from_string(SIDENOTE_LOOP).render(notes=notes)
     assert render_endnotes(notes) == environment.from_string(ENDNOTE_LOOP).render(notes=notes)
     assert render_sidenotes([]) == render_endnotes([]) == ""
+
+
+@given(st.data())
+def test_a_paragraph_with_one_note_renders_as_the_general_nesting_does(data):
+    from sitegen.render import _nest_marks, _render_span
+
+    seed, _ = parse_seed("seeds/t.txt", TEXT.encode())
+    block = data.draw(st.sampled_from(seed.blocks))
+    start = data.draw(st.integers(block.start, block.end - 1))
+    end = data.draw(st.integers(start + 1, block.end))
+    [anchor] = article_with([(start, end)]).anchors
+    assert (_render_span(seed.text, block.start, block.end, [anchor])
+            == _nest_marks(seed.text, block.start, block.end, [anchor]))

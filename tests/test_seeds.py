@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from sitegen.seeds import parse_seed, slug_from_name
+from sitegen.seeds import NOT_TEXT, decode_text, parse_seed, slug_from_name
 
 
 def parse(text: str | bytes):
@@ -101,3 +101,12 @@ def test_first_sentence_titles_a_plain_seed():
 def test_slug_from_file_name():
     assert slug_from_name("103_port.txt") == "103-port"
     assert slug_from_name("A  B__C.TXT") == "a-b-c"
+
+
+def test_every_ascii_character_is_refused_or_kept_as_by_the_full_check():
+    """decode_text takes a quick path for ASCII text: it must refuse just what NOT_TEXT does."""
+    for code in range(128):
+        text = f"Plain words {chr(code)} and more.\n"
+        decoded, problems = decode_text("seeds/a.txt", text.encode())
+        refused = NOT_TEXT.search(text.replace("\r", "\n")) is not None
+        assert (decoded is None) == refused == bool(problems), code
