@@ -176,12 +176,14 @@ class _SeedsOnDemand:
     def __init__(self, build: _Build) -> None:
         self.build = build
         self.parsed: dict[str, Seed | None] = {}
+        self.data: dict[str, bytes] = {}  # the bytes each was parsed from, for its article's fingerprint
 
     def get(self, name: str, default: Seed | None = None) -> Seed | None:
         if name not in self.build.seed_names:
             return default
         if name not in self.parsed:
-            self.parsed[name] = self.build._seed(name)
+            self.data[name] = self.build._bytes(f"seeds/{name}")
+            self.parsed[name] = self.build._seed(name, self.data[name])
         return self.parsed[name]
 
 
@@ -361,9 +363,9 @@ class _Build:
                 self.loaded[path] = data
         return data
 
-    def _seed(self, name: str) -> Seed | None:
+    def _seed(self, name: str, data: bytes | None = None) -> Seed | None:
         path = f"seeds/{name}"
-        seed, problems = parse_seed(path, self._bytes(path))
+        seed, problems = parse_seed(path, self._bytes(path) if data is None else data)
         self.seed_problems[path] = tuple(problems)
         return seed
 
@@ -481,13 +483,13 @@ class _Build:
         """One annotation file parsed and anchored into its article, with the problems of the
         seed it parsed."""
         seeds = _SeedsOnDemand(self)
-        annotation, anchors, problems = annotate(seeds, self.seed_names,  # type: ignore[arg-type]
-                                                 (path, self._bytes(path)))
+        data = self._bytes(path)
+        annotation, anchors, problems = annotate(seeds, self.seed_names, (path, data))  # type: ignore[arg-type]
         seed = seeds.get(annotation.seed) if annotation is not None else None
         seed_problems = {f"seeds/{name}": self.seed_problems[f"seeds/{name}"] for name in seeds.parsed}
         if annotation is None or seed is None:
             return None, problems, seed_problems
-        article = make_article(annotation, anchors, seed, self._bytes(path), self._bytes(seed.path))
+        article = make_article(annotation, anchors, seed, data, seeds.data[seed.name])
         return article, problems, seed_problems
 
     def _record_of(self, path: str) -> tuple[Parsed | None, list[Problem], dict[str, tuple[Problem, ...]],
