@@ -4,7 +4,8 @@ Before it knows what changed, a warm build of 10,000 articles asks about some 40
 signature of each source file, and of each output file, to know that nobody changed it. Those
 calls wait on the kernel, not on Python, and need only the site's folder and the cache file. A
 process forked first thing (see cli) makes them while this one imports sitegen and loads the
-cache, and the build then finds the answers ready.
+cache, and the build then finds the answers ready. A first build (no cache yet) reads every
+source file for its digest: the forked process reads the seeds, while the build reads the rest.
 
 The answer about the output folder is used only if the folder and the cache file are still the
 ones the forked process looked at: a build never writes into the output folder's files, it swaps
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import cachefile
-from .status import MARKER, SourceSignature, as_left, scan_sources
+from .status import MARKER, SourceSignature, as_left, is_seed, scan_sources, source_digest
 
 
 class Sources(NamedTuple):
@@ -39,12 +40,14 @@ class Outputs(NamedTuple):
 
 
 class Ahead:
-    """The forked process's answers, as they come: first the sources, then the output folder."""
+    """The forked process's answers, as they come: first the sources, then the output folder
+    (or, for a first build, the seeds' digests)."""
 
-    def __init__(self, pid: int, reader: int, started: int) -> None:
+    def __init__(self, pid: int, reader: int, started: int, first: bool) -> None:
         self.pid: int | None = pid
         self.pipe = open(reader, "rb")  # noqa: SIM115 (closed by close())
         self.started = started
+        self.first = first  # a first build: the seeds' digests come second, not the outputs
 
     def sources(self) -> Sources | None:
         """The source files found, or None if the process failed: the build then looks itself."""
@@ -54,8 +57,14 @@ class Ahead:
     def outputs(self) -> Outputs | None:
         """The output folder's files not as the cache records them, or None if unknown (no cache
         to compare with, no output folder, or a failure): the build then checks itself."""
-        answer = self._next()
+        answer = None if self.first else self._next()
         return None if answer is None else Outputs(*answer)
+
+    def seed_digests(self) -> dict[str, bytes]:
+        """For a first build, the digest of each seed file found (those read: an unreadable one
+        is left to the build to report); after the sources, before anything else is asked."""
+        answer = self._next() if self.first else None
+        return answer if isinstance(answer, dict) else {}
 
     def _next(self) -> Any:
         try:
@@ -73,13 +82,12 @@ class Ahead:
 
 
 def look_ahead(root: Path, out: Path) -> Ahead | None:
-    """Start a process asking about the site's files, if the site has a cache to compare them
-    with (a first build gains nothing: it reads every file) and this process may fork: not on
-    systems without fork, nor with threads running, which a fork would leave half-copied."""
+    """Start a process asking about the site's files, if this process may fork: not on systems
+    without fork, nor with threads running, which a fork would leave half-copied."""
     folder = root / cachefile.CACHE
-    forkable = hasattr(os, "fork") and threading.active_count() == 1
-    if not forkable or not (folder / cachefile.CACHE_FILE).is_file():
+    if not hasattr(os, "fork") or threading.active_count() != 1:
         return None
+    first = not (folder / cachefile.CACHE_FILE).is_file()
     started = time.time_ns()
     reader, writer = os.pipe()
     pid = os.fork()
@@ -93,13 +101,13 @@ def look_ahead(root: Path, out: Path) -> Ahead | None:
                 # while the output folder is checked.
                 sending = threading.Thread(target=_send, args=(pipe, (found, refused)))
                 sending.start()
-                checked = _outputs(out, folder)
+                later = _seed_digests(root, found) if first else _outputs(out, folder)
                 sending.join()
-                _send(pipe, checked)
+                _send(pipe, later)
         finally:
             os._exit(0)
     os.close(writer)
-    return Ahead(pid, reader, started)
+    return Ahead(pid, reader, started, first)
 
 
 def _send(pipe: Any, answer: Any) -> None:
@@ -107,6 +115,14 @@ def _send(pipe: Any, answer: Any) -> None:
     with contextlib.suppress(OSError):  # the build closed the pipe: it wants no more answers
         pipe.write(len(data).to_bytes(8, "little") + data)
         pipe.flush()
+
+
+def _seed_digests(root: Path, found: dict[str, SourceSignature]) -> dict[str, bytes]:
+    digests = {}
+    for path in filter(is_seed, found):
+        with contextlib.suppress(OSError):
+            digests[path] = source_digest((root / path).read_bytes())
+    return digests
 
 
 def _outputs(out: Path, folder: Path) -> tuple[cachefile.Identity, int, frozenset[str]] | None:

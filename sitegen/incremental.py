@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
-import hashlib
 import os
 import shutil
 import time
@@ -97,7 +96,7 @@ from .site import (
     tag_names,
 )
 from .stages import NO_STAGES, Stages
-from .status import MARKER, UNKNOWN, Entry, SourceSignature, as_left, changed_at
+from .status import MARKER, UNKNOWN, Entry, SourceSignature, as_left, changed_at, source_digest
 from .theme import TemplateRenderError, Theme
 
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
@@ -250,7 +249,7 @@ class _Build:
             else:
                 started = time.time_ns()
                 found = scan_sources(self.root, problems)
-            digests = self.digests = self._digests(found, started, problems)
+            digests = self.digests = self._digests(found, started, problems, looked is not None)
         if any(problem.severity == "error" for problem in problems):
             return self._from_scratch()
         site_files = {path: self._bytes(path) for path in found
@@ -329,28 +328,43 @@ class _Build:
     # -- sources
 
     def _digests(self, found: dict[str, SourceSignature], started: int,
-                 problems: list[Problem]) -> dict[str, bytes]:
+                 problems: list[Problem], read_ahead: bool = False) -> dict[str, bytes]:
         """The digest of every file: from the cache while its signature holds, else read.
 
         A file changed just before it was read may change again within the same tick of the file
         system's clock, keeping its signature: its signature is not trusted then (UNTRUSTED
         matches none). Only a file read now can be such a file: one whose recorded signature
-        holds was judged when it was read, by an earlier build, with an earlier clock."""
+        holds was judged when it was read, by an earlier build, with an earlier clock.
+        `read_ahead`: found and started are the look-ahead process's, which then read the seeds
+        of a first build (after it found them, so that a digest is never older than its
+        signature)."""
         digests = {}
         known_sources, new_sources = self.cache.sources, self.new.sources
+        # A first build's seeds are read by the look-ahead process while this one reads the rest.
+        seeds_ahead = read_ahead and self.ahead is not None and self.ahead.first
+        later = []
         for path, sig in found.items():
             known = known_sources.get(path)
             if known is not None and known[0] == sig:
                 digests[path] = known[1]
                 new_sources[path] = known
-            else:
-                data = self._bytes(path, problems)
-                digests[path] = hashlib.blake2b(data, digest_size=16).digest()
-                self.read.append(path)
-                if is_annotation(path):  # while its bytes are at hand (see _early_shared)
-                    self.fronts[path] = quick_front_tags(data)
-                racy = changed_at(sig) >= started - RACY_NS
-                new_sources[path] = (UNTRUSTED if racy else sig, digests[path])
+                continue
+            self.read.append(path)
+            new_sources[path] = (UNTRUSTED, UNKNOWN)  # in its place, filled in below
+            if seeds_ahead and is_seed(path):
+                digests[path] = UNKNOWN  # likewise
+                later.append(path)
+                continue
+            data = self._bytes(path, problems)
+            digests[path] = source_digest(data)
+            if is_annotation(path):  # while its bytes are at hand (see _early_shared)
+                self.fronts[path] = quick_front_tags(data)
+        read = self.ahead.seed_digests() if seeds_ahead else {}  # type: ignore[union-attr]
+        for path in later:
+            digests[path] = read.get(path) or source_digest(self._bytes(path, problems))
+        for path in self.read:
+            racy = changed_at(found[path]) >= started - RACY_NS
+            new_sources[path] = (UNTRUSTED if racy else found[path], digests[path])
         return digests
 
     def _bytes(self, path: str, problems: list[Problem] | None = None) -> bytes:

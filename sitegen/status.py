@@ -7,6 +7,7 @@ forked before the rest of sitegen is imported.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 from operator import attrgetter
@@ -25,6 +26,15 @@ Signature = tuple[int, int, int]  # an output file's inode, size, mtime: a file 
 Entry = tuple[bytes, Signature]  # a written file's digest and signature
 UNKNOWN = b""  # the digest of a file whose content is not known: it never matches
 MARKER = ".sitegen"  # the file that marks an output folder as sitegen's
+
+
+def is_seed(path: str) -> bool:
+    return path.startswith("seeds/") and path.endswith(".txt") and path.count("/") == 1
+
+
+def source_digest(data: bytes) -> bytes:
+    """A source file's digest: equal digests, equal bytes."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def signature(status: os.stat_result) -> Signature:

@@ -22,7 +22,7 @@ from sitegen.ahead import look_ahead
 from sitegen.build import Options
 from sitegen.cachefile import CACHE
 from sitegen.cli import main
-from sitegen.status import scan_sources
+from sitegen.status import scan_sources, source_digest
 from tests.test_errors import REPO
 from tests.test_incremental import SIZE, Capture, annotation, assert_as_fresh, build, edit_note
 from tests.test_incremental import pristine as pristine  # a fixture
@@ -94,19 +94,31 @@ def test_output_files_changed_by_hand_are_named_and_rewritten(site: Path, capsys
     assert_as_fresh(site, capsys)
 
 
-def test_no_look_ahead_without_a_cache(site: Path, capsys: Capture) -> None:
-    assert look_ahead(site, site / "public") is None
-    build(site, capsys, "--no-cache")
-    assert look_ahead(site, site / "public") is None
+def test_a_first_build_has_its_seeds_read_ahead(site: Path, capsys: Capture, scans: list[Path]) -> None:
+    """No cache yet: every source is read for its digest, the seeds by the forked process."""
+    first = look_ahead(site, site / "public")
+    assert first is not None and first.first
+    try:
+        sources, digests = first.sources(), first.seed_digests()
+        assert first.outputs() is None  # no cache to compare the output folder with
+    finally:
+        first.close()
+    seeds = sorted(path for path in sources.found if path.startswith("seeds/"))
+    assert len(seeds) == SIZE and sorted(digests) == seeds
+    assert all(digests[path] == source_digest((site / path).read_bytes()) for path in seeds)
+    build(site, capsys)
+    assert scans == []  # the build took the answers
+    cache, _ = stored.load(site / CACHE)
+    assert all(cache.sources[path][1] == digests[path] for path in seeds)
+    assert_as_fresh(site, capsys)
 
 
 def test_a_build_with_a_cache_takes_the_answers_instead_of_looking_itself(
         site: Path, capsys: Capture, scans: list[Path]) -> None:
     build(site, capsys)
-    assert scans == [site]  # no cache yet: nothing was looked at ahead
     edit_note(site, 2)
     assert "1 rendered" in build(site, capsys)
-    assert scans == [site]
+    assert scans == []
     assert_as_fresh(site, capsys)
 
 
@@ -122,7 +134,24 @@ def test_a_failed_look_ahead_leaves_the_build_to_look_itself(
     change_in_place(page(site, 3))
     edit_note(site, 2)
     build(site, capsys)
-    assert scans == [site, site]
+    assert scans == [site]
+    assert_as_fresh(site, capsys)
+
+
+def test_a_seed_the_forked_process_could_not_read_is_read_by_the_build(
+        site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = ahead_module._seed_digests
+
+    def missing_one(root: Path, found: Any) -> Any:
+        digests = real(root, found)
+        del digests[sorted(digests)[0]]
+        return digests
+
+    monkeypatch.setattr(ahead_module, "_seed_digests", missing_one)  # in the forked process
+    build(site, capsys)
+    cache, _ = stored.load(site / CACHE)
+    first_seed = sorted(path for path in cache.sources if path.startswith("seeds/"))[0]
+    assert cache.sources[first_seed][1] == source_digest((site / first_seed).read_bytes())
     assert_as_fresh(site, capsys)
 
 
