@@ -89,8 +89,9 @@ def quick_front_tags(data: bytes) -> tuple[tuple[str, ...], bool] | None:
     a tenth of the YAML parse's cost), for knowing the site's tags before any article is parsed.
     None whenever the front matter is not of the plain kind the scan can read for certain (a
     `tags: [a, b]` line, a `draft: true|false` line, each at most once)."""
+    head = data[: data.find(b"\n---", 3) + 5]  # to the closing line: the notes need no decoding
     try:
-        text = data.decode("utf-8")
+        text = head.decode("utf-8")
     except UnicodeDecodeError:
         return None
     lines = text.split("\n", FRONT_LINES)  # the front matter's, and the rest in one piece
