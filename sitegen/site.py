@@ -30,6 +30,7 @@ from .theme import Theme
 COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 json_string = json.encoder.encode_basestring  # a str as COMPACT_JSON writes it (ensure_ascii off)
 PAGE_SIZE = 50
+LONG_PAGES = frozenset({"sitemap.xml", "context.html"})  # their length grows with the site's
 FEED_SIZE = 20
 ASSETS = ("style.css", "site.js", "favicon.svg")
 
@@ -128,8 +129,11 @@ class Pages:
         if not self.deferred:
             return
         assert self.sink is not None
-        rendered = parallel_imap(partial(_render_deferred, theme, site, self.sink), self.deferred, jobs)
-        for page, written in zip(self.deferred, rendered, strict=True):
+        # The long pages first (the sitemap lists every page, a context entry's every citation),
+        # so that no worker is left rendering one while the others have nothing to do.
+        pages = sorted(self.deferred, key=lambda page: page.name not in LONG_PAGES)
+        rendered = parallel_imap(partial(_render_deferred, theme, site, self.sink), pages, jobs)
+        for page, written in zip(pages, rendered, strict=True):
             self.written[page.path] = written
         self.deferred = []
 
