@@ -82,10 +82,11 @@ class Ahead:
 
 
 def look_ahead(root: Path, out: Path) -> Ahead | None:
-    """Start a process asking about the site's files, if this process may fork: not on systems
-    without fork, nor with threads running, which a fork would leave half-copied."""
+    """Start a process asking about the site's files, if the site can hold a cache (a build
+    without one asks nothing: see cli) and this process may fork: not on systems without fork,
+    nor with threads running, which a fork would leave half-copied."""
     folder = root / cachefile.CACHE
-    if not hasattr(os, "fork") or threading.active_count() != 1:
+    if not hasattr(os, "fork") or threading.active_count() != 1 or not cachefile.usable(root):
         return None
     first = not (folder / cachefile.CACHE_FILE).is_file()
     started = time.time_ns()

@@ -31,6 +31,15 @@ CHANGE = "change"
 Identity = tuple[int, int, int]  # a cache file's inode, size and mtime: another build changes one
 
 
+def usable(root: Path) -> bool:
+    """Whether the site's folder can hold a cache (a read-only checkout cannot: build without)."""
+    try:
+        (root / CACHE).mkdir(exist_ok=True)
+    except OSError:
+        return False
+    return os.access(root / CACHE, os.W_OK | os.X_OK)
+
+
 def read(folder: Path) -> tuple[Identity, bytes]:
     """The cache file's identity and bytes (FileNotFoundError or another OSError if it cannot be read)."""
     with open(folder / CACHE_FILE, "rb") as file:

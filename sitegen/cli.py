@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from . import __version__
+from . import __version__, cachefile
 from .ahead import look_ahead
 from .parallel import default_jobs
 from .progress import NO_PROGRESS, TerminalProgress
@@ -165,7 +165,7 @@ def _build(arguments: argparse.Namespace, root: Path, out: Path, started: float,
     stages = Stages()
     terminal = sys.stdout.isatty() and not arguments.quiet
     progress = TerminalProgress(sys.stdout) if terminal else NO_PROGRESS
-    cache = arguments.cache and incremental.usable(root)
+    cache = arguments.cache and cachefile.usable(root)
     try:
         try:
             if cache:

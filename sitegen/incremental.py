@@ -200,15 +200,6 @@ def build(root: Path, out: Path, options: Options, force: bool = False,
             gc.unfreeze()  # what the loaded cache froze (see cache.load) is the collector's again
 
 
-def usable(root: Path) -> bool:
-    """Whether the site's folder can hold a cache (a read-only checkout cannot: build without)."""
-    try:
-        (root / CACHE).mkdir(exist_ok=True)
-    except OSError:
-        return False
-    return os.access(root / CACHE, os.W_OK | os.X_OK)
-
-
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
     """One build of a site at a time: two would update the same spare tree."""

@@ -200,3 +200,11 @@ looking.close()
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": str(REPO)})
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_no_look_ahead_where_the_site_cannot_hold_a_cache(site: Path, capsys: Capture) -> None:
+    """A read-only checkout builds without a cache, asking nothing ahead: a first build's look
+    would read every seed for nothing, and the build would wait for it."""
+    (site / CACHE).write_text("not a folder")
+    assert look_ahead(site, site / "public") is None
+    assert "Built" in build(site, capsys)
