@@ -36,7 +36,7 @@ from .progress import NO_PROGRESS, Progress
 from .seeds import decode_text, parse_seed, slug_from_name
 from .site import Frame, Sink, build_site_reusing, rerender_article
 from .stages import NO_STAGES, Stages
-from .status import CONFIG_FILES, SourceSignature, is_seed
+from .status import CONFIG_FILES, SourceSignature, is_annotation, is_context_entry, is_seed
 from .theme import TemplateRenderError, Theme
 
 PLACEHOLDER_BASE_URL = "http://localhost:8000/"
@@ -131,14 +131,6 @@ def inside_root(root: Path, path: Path, problems: list[Problem]) -> bool:
     if real is not None:
         problems += refused_problems([(path.relative_to(root).as_posix(), real)])
     return real is None
-
-
-def is_context_entry(path: str) -> bool:
-    return path.startswith("content/context/") and path.endswith(".md")
-
-
-def is_annotation(path: str) -> bool:
-    return path.startswith("content/") and path.endswith(".md") and not is_context_entry(path)
 
 
 def sort_sources(files: Mapping[str, bytes]) -> Sources:

@@ -151,11 +151,8 @@ def _plain_value(text: str) -> tuple[Any, str] | None:
         items = _plain_list(text[1:-1])
         return None if items is None else (items, "")
     if PLAIN_SCALAR.fullmatch(text):
-        tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
-        if tag == STRING_TAG:
-            return text, text
-        if tag == BOOLEAN_TAG:  # draft: true
-            return yaml.constructor.SafeConstructor.bool_values[text.lower()], text
+        value = _plain_scalar(text)
+        return None if value is None else (value, text)
     return None
 
 
@@ -168,8 +165,8 @@ def _plain_list(inside: str) -> list[str] | None:
         if found is None or found.end() == position:
             return None
         if found[3] is not None:
-            if not found[3] or not _is_string(found[3]):
-                return None
+            if not found[3] or not isinstance(_plain_scalar(found[3]), str):
+                return None  # an empty item, or one YAML reads as a flag: YAML's business
             items.append(found[3])
         else:
             items.append(found[1] if found[1] is not None else found[2])
@@ -179,9 +176,15 @@ def _plain_list(inside: str) -> list[str] | None:
     return items
 
 
-def _is_string(plain: str) -> bool:
-    """Whether YAML 1.1 resolves this unquoted scalar to a string (not yes, 1_000, .inf...)."""
-    return _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False)) == STRING_TAG
+def _plain_scalar(plain: str) -> str | bool | None:
+    """An unquoted scalar as YAML 1.1 reads it, if a string or a flag (draft: true); None for
+    anything else it resolves to (1_000, .inf, null, 2023-06-21...)."""
+    tag = _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False))
+    if tag == STRING_TAG:
+        return plain
+    if tag == BOOLEAN_TAG:
+        return bool(yaml.constructor.SafeConstructor.bool_values[plain.lower()])
+    return None
 
 
 _RESOLVER = yaml.resolver.Resolver()

@@ -46,9 +46,6 @@ from .build import (
     Options,
     annotate,
     build_from_files,
-    is_annotation,
-    is_context_entry,
-    is_seed,
     make_article,
     parse_context,
     plain_article,
@@ -96,7 +93,18 @@ from .site import (
     tag_names,
 )
 from .stages import NO_STAGES, Stages
-from .status import MARKER, UNKNOWN, Entry, SourceSignature, as_left, changed_at, source_digest
+from .status import (
+    MARKER,
+    UNKNOWN,
+    Entry,
+    SourceSignature,
+    as_left,
+    changed_at,
+    is_annotation,
+    is_context_entry,
+    is_seed,
+    source_digest,
+)
 from .theme import TemplateRenderError, Theme
 
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
@@ -341,9 +349,7 @@ class _Build:
                 new_sources[path] = known
                 continue
             self.read.append(path)
-            new_sources[path] = (UNTRUSTED, UNKNOWN)  # in its place, filled in below
             if seeds_ahead and is_seed(path):
-                digests[path] = UNKNOWN  # likewise
                 later.append(path)
                 continue
             data = self._bytes(path, problems)

@@ -32,7 +32,6 @@ from .build import (
     Snapshot,
     build_from_files,
     inside_root,
-    is_annotation,
     read_folder,
     read_sources,
     rebuild_annotations,
@@ -40,7 +39,7 @@ from .build import (
 )
 from .memo import Memo
 from .model import Problem
-from .status import CONFIG_FILES, SOURCE_FOLDERS
+from .status import CONFIG_FILES, SOURCE_FOLDERS, is_annotation
 from .watch import Debouncer, Watcher
 
 INTERNAL = "/__sitegen/"

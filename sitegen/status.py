@@ -1,5 +1,6 @@
 """What the file system tells of the site's files without reading them: which source files there
-are, with a signature of each, and whether an output file is still the one a build wrote.
+are, with a signature of each, and whether an output file is still the one a build wrote; and
+what each source file is by its path (seed, annotation, context entry), and its digest.
 
 It imports nothing of sitegen's and little of Python's, so that `ahead` can run it in a process
 forked before the rest of sitegen is imported.
@@ -28,8 +29,17 @@ UNKNOWN = b""  # the digest of a file whose content is not known: it never match
 MARKER = ".sitegen"  # the file that marks an output folder as sitegen's
 
 
+# What a source file is, by its path relative to the site's root.
 def is_seed(path: str) -> bool:
     return path.startswith("seeds/") and path.endswith(".txt") and path.count("/") == 1
+
+
+def is_context_entry(path: str) -> bool:
+    return path.startswith("content/context/") and path.endswith(".md")
+
+
+def is_annotation(path: str) -> bool:
+    return path.startswith("content/") and path.endswith(".md") and not is_context_entry(path)
 
 
 def source_digest(data: bytes) -> bytes:
