@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import quote as quote_url
 
-from markupsafe import escape as template_escape  # as Jinja's autoescape writes a value
+from markupsafe import escape as markup_escape
 
 from .markdown import ContextLinks, render_markdown
 from .model import Anchor, Article, ContextEntry
@@ -25,6 +25,16 @@ class RenderedNote:
     quote: str
     html: str
     source_link: str = ""  # the quote on the publisher's page (a text fragment), when known
+
+
+def template_text(value: object) -> str:
+    """A value as Jinja's autoescape writes it (markupsafe.escape), for HTML written here
+    instead of by a template; a string is escaped without making a Markup object of it, in a
+    fifth of the time."""
+    if type(value) is not str:
+        return str(markup_escape(value))
+    return (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+            .replace("'", "&#39;").replace('"', "&#34;"))
 
 
 def render_text(article: Article) -> str:
@@ -122,7 +132,7 @@ def render_sidenotes(notes: list[RenderedNote]) -> str:
     a note cost a page more than the rest of its template."""
     parts = []
     for note in notes:
-        id_, number = template_escape(note.id), note.number
+        id_, number = template_text(note.id), note.number
         parts.append(
             f'  <div class="sidenote" id="side-{id_}" data-note="{id_}" role="doc-footnote" '
             f'style="position-anchor: --ref-{number}">\n'
@@ -139,12 +149,12 @@ def render_endnotes(notes: list[RenderedNote]) -> str:
     reference, its own link and, when known, its quote on the publisher's page."""
     parts = []
     for note in notes:
-        id_, number = template_escape(note.id), note.number
-        source = (f'<a class="note-source" href="{template_escape(note.source_link)}" aria-label="Quote '
+        id_, number = template_text(note.id), note.number
+        source = (f'<a class="note-source" href="{template_text(note.source_link)}" aria-label="Quote '
                   f'{number} in the original article">In the original \u2197</a>' if note.source_link else "")
         parts.append(
             f'    <li id="{id_}" data-note="{id_}">\n'
-            f'      <p class="note-quote">\u201c{template_escape(note.quote)}\u201d</p>\n'
+            f'      <p class="note-quote">\u201c{template_text(note.quote)}\u201d</p>\n'
             f"      {note.html}\n"
             f'      <p class="note-links"><a role="doc-backlink" href="#ref-{id_}" '
             f'aria-label="Back to reference {number}">\u21a9 Back to text</a>\n'

@@ -6,10 +6,9 @@ A site's templates come in as text (read by build); only the package's own theme
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import pickle
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,8 @@ import jinja2
 from jinja2 import nodes
 from jinja2.bccache import Bucket
 
+from .articlepage import TEMPLATES as ARTICLE_TEMPLATES
+from .articlepage import article_page, human_date
 from .model import Location, Problem
 
 # A folder of the installed package (pip never installs it zipped): pathlib, not
@@ -59,11 +60,6 @@ def _dotted(node: nodes.Node) -> str:
 
 def _is_true(node: nodes.Node) -> bool:
     return isinstance(node, nodes.Const) and node.value is True
-
-
-@lru_cache(maxsize=4096)  # each list page shows 50 dates, and a site has far fewer days than items
-def human_date(date: dt.date | None) -> str:
-    return f"{date.day} {date:%B %Y}" if date else ""
 
 
 class CompiledTemplates(jinja2.BytecodeCache):
@@ -118,6 +114,9 @@ class Theme:
             keep_trailing_newline=True,
         )
         self.environment.filters["human_date"] = human_date
+        # Pages of article.html come from articlepage while the site keeps the default
+        # article.html and base.html.
+        self.own_article_page = not ARTICLE_TEMPLATES & overrides.keys()
 
     def check(self) -> list[Problem]:
         """Compile every template now, so a syntax error is reported with its file and line;
@@ -151,9 +150,15 @@ class Theme:
 
     def render(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
                root: str | None = None) -> str:
-        template = self.environment.get_template(name)
         prefix = "../" * path.count("/") if root is None else root
         try:
+            if name == "article.html" and self.own_article_page:
+                footer = None
+                if "footer.html" in self.overrides:  # as base.html includes it: with every variable
+                    footer = self.environment.get_template("footer.html").render(
+                        site=site, path=path, root=prefix, **data)
+                return article_page(site, prefix, data, footer)
+            template = self.environment.get_template(name)
             return template.render(site=site, path=path, root=prefix, **data)
         except jinja2.TemplateError as error:
             raise TemplateRenderError(self._runtime_problem(name, error)) from error

@@ -1,5 +1,6 @@
 """Rendering the article text: marks nest or split, references follow their spans, text survives."""
 
+import markupsafe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -153,6 +154,15 @@ def test_sidenotes_and_endnotes_are_the_markup_of_a_template_loop_over_the_notes
     assert render_sidenotes(notes) == environment.from_string(SIDENOTE_LOOP).render(notes=notes)
     assert render_endnotes(notes) == environment.from_string(ENDNOTE_LOOP).render(notes=notes)
     assert render_sidenotes([]) == render_endnotes([]) == ""
+
+
+@given(st.one_of(st.text(), st.text(st.sampled_from("<>&\"'a\u2019")), st.integers(), st.dates(), st.none(),
+                 st.text().map(markupsafe.Markup)))
+def test_template_text_is_what_jinja_autoescape_writes(value):
+    from sitegen.render import template_text
+
+    assert template_text(value) == str(markupsafe.escape(value))
+    assert type(template_text(value)) is str
 
 
 @given(st.data())

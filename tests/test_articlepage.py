@@ -1,0 +1,123 @@
+"""The default article page written out in Python (articlepage) is the page Jinja makes of the
+default templates, byte for byte, and gives way to a site's own templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitegen import articlepage, theme
+from sitegen.build import Options, build_from_files, read_sources
+from sitegen.model import Annotation, Article, Config, ContextEntry
+from sitegen.seeds import parse_seed
+from sitegen.theme import Theme
+
+from .conftest import REPO, SAMPLE_SEED
+
+ROOT = "../"
+
+
+def jinja_page(site: dict[str, Any], root: str, data: dict[str, Any],
+               overrides: dict[str, str] | None = None) -> str:
+    """What Jinja makes of article.html, base.html and footer.html from this template data."""
+    template = Theme(overrides or {}).environment.get_template("article.html")
+    return template.render(site=site, path="a/index.html", root=root, **data)
+
+
+def test_every_article_of_the_sample_site_is_the_page_jinja_renders(monkeypatch):
+    calls = []
+
+    def recorded(site: dict[str, Any], root: str, data: dict[str, Any], footer: str | None = None) -> str:
+        calls.append((site, root, data))
+        return articlepage.article_page(site, root, data, footer)
+
+    monkeypatch.setattr(theme, "article_page", recorded)
+    site, problems = build_from_files(read_sources(REPO), Options(jobs=1))
+    assert site is not None and not [p for p in problems if p.severity == "error"]
+    assert calls, "the sample's articles are rendered by article_page"
+    sample = [data for _, _, data in calls]
+    # The sample holds what the page's conditions test: a preface, context cited, tags, notes.
+    assert any(data["preface"] for data in sample) and any(data["cited"] for data in sample)
+    assert any(data["tags"] for data in sample) and any(data["notes"] for data in sample)
+    own = {"footer.html": (REPO / "templates" / "footer.html").read_text("utf-8")}  # the sample's
+    for site_data, root, data in calls:
+        page = site.files[f"{data['article'].slug}/index.html"].decode()
+        assert page == jinja_page(site_data, root, data, own)
+        assert articlepage.article_page(site_data, root, data) == jinja_page(site_data, root, data)
+
+
+SEED, _ = parse_seed("seeds/a.txt", SAMPLE_SEED)
+# Text that escaping and the templates' whitespace control would treat differently if they could.
+TEXT = st.text(st.sampled_from("aZ <>&\"'’é-_\n{%"), max_size=8)  # noqa: RUF001
+TAG = st.tuples(st.text(st.sampled_from("ab-<&"), min_size=1, max_size=4), TEXT)
+
+
+@st.composite
+def template_data(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    config = Config(title=draw(TEXT), description=draw(TEXT), author=draw(TEXT),
+                    language=draw(st.sampled_from(["en", "en-GB", "pt-BR", "x<y"])))
+    annotation = draw(st.one_of(st.none(), st.builds(
+        lambda annotator: Annotation("content/a.md", "a.txt", "A", "a", annotator=annotator), TEXT)))
+    date = draw(st.one_of(st.none(), st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31))))
+    article = Article("a", SEED, draw(TEXT), date, annotation)
+    entry = st.builds(lambda slug, title, summary: ContextEntry("c.md", slug, title, summary, ""),
+                      st.text(st.sampled_from("ab-<&"), min_size=1, max_size=4), TEXT, TEXT)
+    cited = draw(st.lists(entry, max_size=3))
+    data = {"article": article, "summary": draw(TEXT), "tags": draw(st.lists(TAG, max_size=3)),
+            "preface": draw(TEXT), "body": draw(TEXT), "notes": draw(st.lists(st.none(), max_size=3)),
+            "sidenotes": draw(TEXT), "endnotes": draw(TEXT), "cited": cited,
+            "url": draw(TEXT), "json_ld": draw(TEXT)}
+    site = {"config": config, "contexts": len(cited), "tags": len(data["tags"])}
+    return site, data
+
+
+@settings(max_examples=400)
+@given(template_data(), st.sampled_from(["../", "", "../../", "a&b/"]))
+def test_the_page_is_what_jinja_renders_from_the_same_data(drawn, root):
+    site, data = drawn
+    assert articlepage.article_page(site, root, data) == jinja_page(site, root, data)
+
+
+def example() -> tuple[dict[str, Any], dict[str, Any]]:
+    config = Config(title="T", author="Ann")
+    annotation = Annotation("content/a.md", "a.txt", "A", "a", annotator="Desk")
+    article = Article("a", SEED, "A title", dt.date(2024, 5, 1), annotation)
+    data = {"article": article, "summary": "S", "tags": [("t", "T")], "preface": "<p>P</p>",
+            "body": "<p>B</p>", "notes": [None], "sidenotes": "s", "endnotes": "e", "cited": [],
+            "url": "https://example.org/a/", "json_ld": "{}"}
+    return {"config": config, "contexts": 0, "tags": 1}, data
+
+
+@pytest.mark.parametrize("name", sorted(articlepage.TEMPLATES))
+def test_a_site_with_its_own_article_or_base_template_gets_jinja(name):
+    own = {"article.html": '{% extends "base.html" %}{% block main %}mine{% endblock %}',
+           "base.html": "<p>mine</p>{% block main %}{% endblock %}\n"}[name]
+    site, data = example()
+    assert Theme({}).own_article_page and not Theme({name: own}).own_article_page
+    assert "mine" in Theme({name: own}).render("article.html", "a/index.html", site, data)
+    assert "mine" not in Theme({}).render("article.html", "a/index.html", site, data)
+
+
+def test_a_site_footer_goes_into_the_quick_page_as_base_html_would_include_it():
+    own = {"footer.html": "<footer>{{ article.title }} {{ root }} {{ notes|length }} {{ site.config.author }}"
+                          "</footer>\n",
+           "index.html": "{{ site.config.title }}"}
+    site, data = example()
+    page = Theme(own).render("article.html", "a/index.html", site, data)
+    assert Theme(own).own_article_page and "<footer>A title ../ 1 Ann</footer>\n</body>" in page
+    assert page == jinja_page(site, ROOT, data, own)
+
+
+def test_an_error_in_a_site_footer_is_reported_at_its_line():
+    from sitegen.theme import TemplateRenderError
+
+    site, data = example()
+    with pytest.raises(TemplateRenderError) as raised:
+        Theme({"footer.html": "<footer>\n{{ no_such_thing }}</footer>\n"}).render(
+            "article.html", "a/index.html", site, data)
+    where = raised.value.problem.where
+    assert (where.path, where.line) == ("templates/footer.html", 2)
