@@ -16,9 +16,9 @@ import jinja2
 from jinja2 import nodes
 from jinja2.bccache import Bucket
 
-from .articlepage import TEMPLATES as ARTICLE_TEMPLATES
-from .articlepage import article_page, human_date
 from .model import Location, Problem
+from .thememarkup import TEMPLATES as ARTICLE_TEMPLATES
+from .thememarkup import article_items, article_page, citation_items, human_date
 
 # A folder of the installed package (pip never installs it zipped): pathlib, not
 # importlib.resources, whose import alone costs a build 20 ms.
@@ -114,7 +114,8 @@ class Theme:
             keep_trailing_newline=True,
         )
         self.environment.filters["human_date"] = human_date
-        # Pages of article.html come from articlepage while the site keeps the default
+        self.environment.globals.update(article_items=article_items, citation_items=citation_items)
+        # Pages of article.html come from thememarkup while the site keeps the default
         # article.html and base.html.
         self.own_article_page = not ARTICLE_TEMPLATES & overrides.keys()
 

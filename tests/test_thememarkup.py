@@ -1,5 +1,6 @@
-"""The default article page written out in Python (articlepage) is the page Jinja makes of the
-default templates, byte for byte, and gives way to a site's own templates."""
+"""The default theme's markup written out in Python (thememarkup) is what Jinja makes of the
+default templates, byte for byte: the article page, which gives way to a site's own templates,
+and the items of article lists and of citations."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen import articlepage, theme
+from sitegen import theme, thememarkup
 from sitegen.build import Options, build_from_files, read_sources
-from sitegen.model import Annotation, Article, Config, ContextEntry
+from sitegen.model import Annotation, Article, Config, ContextEntry, Listing
 from sitegen.seeds import parse_seed
+from sitegen.site import Citation, NoteRef
 from sitegen.theme import Theme
 
 from .conftest import REPO, SAMPLE_SEED
@@ -33,7 +35,7 @@ def test_every_article_of_the_sample_site_is_the_page_jinja_renders(monkeypatch)
 
     def recorded(site: dict[str, Any], root: str, data: dict[str, Any], footer: str | None = None) -> str:
         calls.append((site, root, data))
-        return articlepage.article_page(site, root, data, footer)
+        return thememarkup.article_page(site, root, data, footer)
 
     monkeypatch.setattr(theme, "article_page", recorded)
     site, problems = build_from_files(read_sources(REPO), Options(jobs=1))
@@ -47,7 +49,7 @@ def test_every_article_of_the_sample_site_is_the_page_jinja_renders(monkeypatch)
     for site_data, root, data in calls:
         page = site.files[f"{data['article'].slug}/index.html"].decode()
         assert page == jinja_page(site_data, root, data, own)
-        assert articlepage.article_page(site_data, root, data) == jinja_page(site_data, root, data)
+        assert thememarkup.article_page(site_data, root, data) == jinja_page(site_data, root, data)
 
 
 SEED, _ = parse_seed("seeds/a.txt", SAMPLE_SEED)
@@ -79,7 +81,7 @@ def template_data(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
 @given(template_data(), st.sampled_from(["../", "", "../../", "a&b/"]))
 def test_the_page_is_what_jinja_renders_from_the_same_data(drawn, root):
     site, data = drawn
-    assert articlepage.article_page(site, root, data) == jinja_page(site, root, data)
+    assert thememarkup.article_page(site, root, data) == jinja_page(site, root, data)
 
 
 def example() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -92,7 +94,7 @@ def example() -> tuple[dict[str, Any], dict[str, Any]]:
     return {"config": config, "contexts": 0, "tags": 1}, data
 
 
-@pytest.mark.parametrize("name", sorted(articlepage.TEMPLATES))
+@pytest.mark.parametrize("name", sorted(thememarkup.TEMPLATES))
 def test_a_site_with_its_own_article_or_base_template_gets_jinja(name):
     own = {"article.html": '{% extends "base.html" %}{% block main %}mine{% endblock %}',
            "base.html": "<p>mine</p>{% block main %}{% endblock %}\n"}[name]
@@ -121,3 +123,50 @@ def test_an_error_in_a_site_footer_is_reported_at_its_line():
             "article.html", "a/index.html", site, data)
     where = raised.value.problem.where
     assert (where.path, where.line) == ("templates/footer.html", 2)
+
+
+# The default theme's loops as they were, before thememarkup wrote them: the reference.
+ARTICLE_LIST_MACRO = """{% macro article_list(articles, root) %}
+<ol class="article-list">
+{% for item in articles %}
+  <li class="article-item">
+    <h2 class="article-item-title"><a href="{{ root }}{{ item.slug }}/index.html">{{ item.title }}</a></h2>
+    <p class="article-item-meta">{% if item.date %}<time datetime="{{ item.date }}">{{ item.date|human_date }}</time> · {% endif %}{{ item.notes }} note{{ "" if item.notes == 1 else "s" }}{% if item.tags %} · <span class="tag-list"><span class="tag">{{ item.tags|join('</span>, <span class="tag">'|safe) }}</span></span>{% endif %}</p>
+    {% if item.summary %}<p class="article-item-summary">{{ item.summary }}</p>{% endif %}
+  </li>
+{% endfor %}
+</ol>
+{% endmacro %}{{ article_list(articles, root) }}"""  # noqa: E501
+CITATION_LOOP = """  {% for citation in citations %}
+    <li><a href="{{ root }}{{ citation.article.slug }}/index.html">{{ citation.article.title }}</a>{% if citation.note %}, note {{ citation.note.number }} on <a href="{{ root }}{{ citation.article.slug }}/index.html#{{ citation.note.id }}">“{{ citation.note.quote }}”</a>{% else %}, in the editor’s note{% endif %}</li>
+  {% endfor %}
+"""  # noqa: E501, RUF001
+DATES = st.one_of(st.none(), st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)))
+LISTING = st.builds(Listing, slug=st.text(st.sampled_from("ab-<&"), max_size=4), title=TEXT, date=DATES,
+                    summary=TEXT, notes=st.integers(0, 3), tags=st.lists(TEXT, max_size=3).map(tuple))
+CITATION = st.builds(Citation, article=LISTING, note=st.one_of(st.none(), st.builds(
+    NoteRef, number=st.integers(1, 20), id=st.text(st.sampled_from("an-<&\""), max_size=5), quote=TEXT)))
+
+
+def jinja_template(text: str) -> Any:
+    return Theme({}).environment.from_string(text)
+
+
+@settings(max_examples=300)
+@given(st.lists(LISTING, max_size=4), st.sampled_from(["", "../../", "a&b/"]))
+def test_article_items_are_the_article_list_loop(articles, root):
+    assert thememarkup.article_items(articles, root) == jinja_template(ARTICLE_LIST_MACRO).render(
+        articles=articles, root=root)
+
+
+@settings(max_examples=300)
+@given(st.lists(CITATION, max_size=4), st.sampled_from(["", "../../", "a&b/"]))
+def test_citation_items_are_the_citation_loop(citations, root):
+    assert thememarkup.citation_items(citations, root) == jinja_template(CITATION_LOOP).render(
+        citations=citations, root=root)
+
+
+def test_the_default_list_templates_call_them():
+    templates = Theme({}).environment
+    assert "article_items(articles, root)" in templates.loader.get_source(templates, "macros.html")[0]
+    assert "citation_items(citations, root)" in templates.loader.get_source(templates, "context.html")[0]
