@@ -585,6 +585,9 @@ class _Build:
                 pass
         if old is not None:  # a folder the cache knows nothing of cannot be brought up to date
             shutil.rmtree(old, ignore_errors=True)
+        # Not whole until the cache that names it is saved: a folder made anew may get the inode
+        # number of the spare the cache still names, and a build killed meanwhile would leave it.
+        (self.folder / "updating").touch()
         shutil.rmtree(spare, ignore_errors=True)
         try:
             _link_tree(self.out, spare, self.new.files)

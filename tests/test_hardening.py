@@ -724,6 +724,26 @@ def test_proof_random_seeds_and_annotations_give_a_site_or_problems_and_pages_pa
             parse_strictly(page)
 
 
+def test_case_21_a_first_build_killed_while_it_links_its_spare_leaves_the_spare_untrusted(tmp_path):
+    root = write_site(tmp_path / "site", site_files({"content/a.md": annotation('## "Hainan" #1\nOld.')}))
+    script = ("import os, signal, sys\nreal = os.link\nmade = []\n"
+              "def link(source, target, **options):\n"
+              "    made.append(target)\n"
+              "    if len(made) == 3:\n"
+              "        os.kill(os.getpid(), signal.SIGKILL)  # the spare tree half made\n"
+              "    real(source, target, **options)\n"
+              "os.link = link\n"
+              "from sitegen.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    killed = subprocess.run([sys.executable, "-c", script, "build", "--root", str(root), "--jobs", "1"],
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (root / ".sitegen-cache" / "spare").is_dir()
+    assert (root / ".sitegen-cache" / "updating").exists()  # the half-made spare is not trusted
+    assert cli_build(root) == 0 and not (root / ".sitegen-cache" / "updating").exists()
+    spare, public = root / ".sitegen-cache" / "spare", root / "public"
+    assert snapshot(spare) == snapshot(public)  # made anew, whole
+
+
 def test_case_21_a_build_killed_right_after_the_atomic_exchange_leaves_the_whole_new_site(tmp_path):
     root = write_site(tmp_path / "site", site_files({"content/a.md": annotation('## "Hainan" #1\nOld.')}))
     assert cli_build(root) == 0
