@@ -29,7 +29,6 @@ CODE = re.compile(r"(?<!`)`([^`\n]*[^`\s][^`\n]*)`(?!`)")
 AFTER = r"(?![^\s.,;:!?)\"'])"
 STRONG = re.compile(r"(\*\*|__)(?<![^\s(\"']..)(?=[^\s*_])([^*_\n]*?[^\s*_])\1" + AFTER)
 EMPHASIS = re.compile(r"([*_])(?<![^\s(\"'].)(?=[^\s*_])([^*_\n]*?[^\s*_])\1" + AFTER)
-PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 
 
 def render_simple(text: str, is_safe_link: Callable[[str], bool],
@@ -39,8 +38,10 @@ def render_simple(text: str, is_safe_link: Callable[[str], bool],
         return ""
     if "\x00" in text or _holds_unsupported(text) or ("&" in text and ENTITY.search(text)):
         return None
+    if text[0] in " \t\n":  # most notes start with their first word: no blank lines to drop
+        text = LEADING_BLANK_LINES.sub("", text)
     paragraphs = []
-    for paragraph in PARAGRAPH_BREAK.split(LEADING_BLANK_LINES.sub("", text).rstrip()):
+    for paragraph in PARAGRAPH_BREAK.split(text.rstrip()):
         lines = paragraph.split("\n")
         if any(_is_block_line(line) for line in lines):
             return None
@@ -89,7 +90,9 @@ def _render_inline(text: str, is_safe_link: Callable[[str], bool],
         text = EMPHASIS.sub(lambda found: f"<em>{found[2]}</em>", text)
         if "*" in text or "_" in text:
             return None
-    return PLACEHOLDER.sub(lambda found: pieces[int(found[1])], text) if pieces else text
+    for number, piece in enumerate(pieces):  # no piece holds \x00: none replaces another's mark
+        text = text.replace(f"\x00{number}\x00", piece, 1)
+    return text
 
 
 def _holds_unsupported(text: str) -> bool:
