@@ -39,8 +39,7 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
     global _task
     _task = (function, items)
     try:
-        size = min(64, -(-len(items) // (jobs * 4)))  # small chunks: even load, little in flight
-        chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+        chunks = chunk_bounds(len(items), jobs)
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             parts = pool.imap(_run_chunk, chunks)
             for _ in range(len(chunks) - 1):
@@ -52,6 +51,22 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
         yield from last
     finally:
         _task = None
+
+
+CHUNK, LAST_CHUNK = 64, 8  # items per chunk: the most, and the fewest at the end
+
+
+def chunk_bounds(count: int, jobs: int) -> list[tuple[int, int]]:
+    """The chunks (start, end) that `count` items go to the workers in: each a share of what
+    is left, at most CHUNK, so that they shrink towards the end (down to LAST_CHUNK) and the
+    workers finish together rather than one waiting for another's last large chunk."""
+    chunks = []
+    start = 0
+    while start < count:
+        size = min(CHUNK, max(LAST_CHUNK, -(-(count - start) // (jobs * 4))))
+        chunks.append((start, min(start + size, count)))
+        start += size
+    return chunks
 
 
 def _can_fork() -> bool:

@@ -1,8 +1,12 @@
-"""parallel_imap: results in order, and no worker process left once the results are taken."""
+"""parallel_imap: results in order, and no worker process left once the results are taken; the
+chunks it sends shrink towards the end."""
 
 from __future__ import annotations
 
 import multiprocessing
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sitegen import parallel
 
@@ -26,3 +30,15 @@ def test_no_worker_is_left_once_every_result_is_taken_without_asking_for_the_end
     assert taken == [square(item) for item in items]
     assert multiprocessing.active_children() == []
     results.close()
+
+
+@given(st.integers(0, 20_000), st.integers(2, 8))
+def test_chunks_cover_the_items_in_order_and_shrink_towards_the_end(count, jobs):
+    chunks = parallel.chunk_bounds(count, jobs)
+    assert [start for start, _ in chunks] == [0, *(end for _, end in chunks)][: len(chunks)]
+    assert (chunks[-1][1] if chunks else 0) == count
+    sizes = [end - start for start, end in chunks]
+    assert all(0 < size <= parallel.CHUNK for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)  # the last ones the smallest
+    if count >= 8 * parallel.CHUNK * jobs:
+        assert sizes[0] == parallel.CHUNK and sizes[-2] == parallel.LAST_CHUNK
