@@ -10,6 +10,7 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,27 +40,36 @@ class Document:
 
 
 def split_document(path: str, text: str) -> tuple[Document | None, list[Problem]]:
-    lines = text.split("\n")
-    opener = lines[0].rstrip() if lines else ""
+    """The front matter's fields and the body after it. The lines are looked at one by one up
+    to the closing one; the body is never split into lines here."""
+    first_end = text.find("\n")
+    opener = (text if first_end < 0 else text[:first_end]).rstrip()
     if opener not in ("---", "+++"):
         hint = "start the file with a line '---', then fields such as 'seed:' and 'title:', then '---'"
         return None, [Problem(Location(path, 1, 1), "missing front matter", hint)]
-    for index in range(1, len(lines)):
-        closer = lines[index].rstrip()
+    start = line_start = first_end + 1
+    index = 1  # of the line at line_start, counting the opener as 0
+    while first_end >= 0:
+        line_end = text.find("\n", line_start)
+        closer = (text[line_start:] if line_end < 0 else text[line_start:line_end]).rstrip()
         if closer == opener:
             break
         if closer in ("---", "+++"):
             message = f"front matter opened with '{opener}' on line 1 is closed with '{closer}'"
             return None, [Problem(Location(path, index + 1, 1), message, f"close it with '{opener}'")]
-    else:
+        if line_end < 0:
+            first_end = -1
+            break
+        line_start, index = line_end + 1, index + 1
+    if first_end < 0:
         message = f"front matter opened with '{opener}' on line 1 is never closed"
         return None, [Problem(Location(path, 1, 1), message, f"add a line '{opener}' after the last field")]
-    source = "\n".join(lines[1:index])
+    source = text[start : line_start - 1] if index > 1 else ""
     parse = _parse_yaml if opener == "---" else _parse_toml
     fields, problems = parse(path, source)
     if fields is None:  # unreadable: reporting its fields as missing would only add noise
         return None, problems
-    body = "\n".join(lines[index + 1 :])
+    body = text[line_end + 1 :] if line_end >= 0 else ""
     return Document(fields, body, index + 2), problems
 
 
@@ -176,6 +186,7 @@ def _plain_list(inside: str) -> list[str] | None:
     return items
 
 
+@lru_cache(maxsize=4096)  # tags repeat across a site's files
 def _plain_scalar(plain: str) -> str | bool | None:
     """An unquoted scalar as YAML 1.1 reads it, if a string or a flag (draft: true); None for
     anything else it resolves to (1_000, .inf, null, 2023-06-21...)."""

@@ -80,3 +80,21 @@ def test_yaml_words_numbers_dates_and_duplicates_go_to_libyaml():
     for source in ("slug: 0123", "date: 2023-06-21", "tags: [a, yes]",
                    "title: a\ntitle: b", "title: 'it''s'", 'title: "a\\u0041"', "title:", "tags: [a,]"):
         assert plain_yaml_fields("content/a.md", source) is None, source
+
+
+BODY_LINES = st.sampled_from(["", "Text.", "---", "+++", "## \"quote\"", "  ", "\r", "a\rb", "---\r"])
+
+
+@settings(max_examples=500)
+@given(st.sampled_from(["---", "+++"]), st.sampled_from(["", " ", "\r"]),
+       st.lists(st.sampled_from(['title: "a"', 'title = "a"', "x: y", "", "z = 1"]), max_size=4),
+       st.lists(BODY_LINES, max_size=6))
+def test_split_document_gives_the_text_after_the_closing_line_as_the_body(opener, spacing, front, body):
+    from sitegen.frontmatter import split_document
+
+    front = [line for line in front if line.rstrip() not in ("---", "+++")]
+    text = "\n".join([opener + spacing, *front, opener, *body])
+    document, _ = split_document("content/a.md", text)
+    if document is not None:  # None: a front matter its parser refused, reported as problems
+        assert document.body == "\n".join(body)
+        assert document.body_line == len(front) + 3
