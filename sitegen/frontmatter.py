@@ -47,9 +47,11 @@ def split_document(path: str, text: str) -> tuple[Document | None, list[Problem]
     if opener not in ("---", "+++"):
         hint = "start the file with a line '---', then fields such as 'seed:' and 'title:', then '---'"
         return None, [Problem(Location(path, 1, 1), "missing front matter", hint)]
+    if first_end < 0:
+        return None, [_never_closed(path, opener)]
     start = line_start = first_end + 1
     index = 1  # of the line at line_start, counting the opener as 0
-    while first_end >= 0:
+    while True:
         line_end = text.find("\n", line_start)
         closer = (text[line_start:] if line_end < 0 else text[line_start:line_end]).rstrip()
         if closer == opener:
@@ -58,12 +60,8 @@ def split_document(path: str, text: str) -> tuple[Document | None, list[Problem]
             message = f"front matter opened with '{opener}' on line 1 is closed with '{closer}'"
             return None, [Problem(Location(path, index + 1, 1), message, f"close it with '{opener}'")]
         if line_end < 0:
-            first_end = -1
-            break
+            return None, [_never_closed(path, opener)]
         line_start, index = line_end + 1, index + 1
-    if first_end < 0:
-        message = f"front matter opened with '{opener}' on line 1 is never closed"
-        return None, [Problem(Location(path, 1, 1), message, f"add a line '{opener}' after the last field")]
     source = text[start : line_start - 1] if index > 1 else ""
     parse = _parse_yaml if opener == "---" else _parse_toml
     fields, problems = parse(path, source)
@@ -71,6 +69,11 @@ def split_document(path: str, text: str) -> tuple[Document | None, list[Problem]
         return None, problems
     body = text[line_end + 1 :] if line_end >= 0 else ""
     return Document(fields, body, index + 2), problems
+
+
+def _never_closed(path: str, opener: str) -> Problem:
+    message = f"front matter opened with '{opener}' on line 1 is never closed"
+    return Problem(Location(path, 1, 1), message, f"add a line '{opener}' after the last field")
 
 
 def _mark_location(path: str, source: str, mark: yaml.Mark) -> Location:
