@@ -389,17 +389,22 @@ CRASH = {  # patches run in a child process that then builds: it dies at the mar
 }
 
 
+def build_killed(root: Path, patch: str) -> None:
+    """A build of root, in a process that `patch` (run first, with os, signal and sys imported)
+    makes kill itself midway."""
+    script = f"import os, signal, sys\n{patch}from sitegen.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    killed = subprocess.run([sys.executable, "-c", script, "build", "--root", str(root), "--jobs", "1"],
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+
 @pytest.mark.parametrize("moment", CRASH)
 def test_case_21_a_build_killed_midway_never_leaves_a_mix_and_the_next_build_recovers(tmp_path, moment):
     root = write_site(tmp_path / "site", site_files({"content/a.md": annotation('## "Hainan" #1\nOld.')}))
     assert cli_build(root) == 0
     old = snapshot(root / "public")
     (root / "content" / "a.md").write_text(annotation('## "Hainan" #1\nNew.'))
-    script = (f"import os, signal, sys\n{CRASH[moment]}"
-              "from sitegen.cli import main\nsys.exit(main(sys.argv[1:]))\n")
-    killed = subprocess.run([sys.executable, "-c", script, "build", "--root", str(root), "--jobs", "1"],
-                            env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, timeout=60)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    build_killed(root, CRASH[moment])
     # What the dead build left behind: a new tree beside public/, or the cache's spare tree
     # half brought up to date (and marked so).
     assert leftovers(root) or (root / ".sitegen-cache" / "updating").exists()
@@ -726,17 +731,13 @@ def test_proof_random_seeds_and_annotations_give_a_site_or_problems_and_pages_pa
 
 def test_case_21_a_first_build_killed_while_it_links_its_spare_leaves_the_spare_untrusted(tmp_path):
     root = write_site(tmp_path / "site", site_files({"content/a.md": annotation('## "Hainan" #1\nOld.')}))
-    script = ("import os, signal, sys\nreal = os.link\nmade = []\n"
-              "def link(source, target, **options):\n"
-              "    made.append(target)\n"
-              "    if len(made) == 3:\n"
-              "        os.kill(os.getpid(), signal.SIGKILL)  # the spare tree half made\n"
-              "    real(source, target, **options)\n"
-              "os.link = link\n"
-              "from sitegen.cli import main\nsys.exit(main(sys.argv[1:]))\n")
-    killed = subprocess.run([sys.executable, "-c", script, "build", "--root", str(root), "--jobs", "1"],
-                            env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, timeout=60)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    build_killed(root, "real = os.link\nmade = []\n"
+                       "def link(source, target, **options):\n"
+                       "    made.append(target)\n"
+                       "    if len(made) == 3:\n"
+                       "        os.kill(os.getpid(), signal.SIGKILL)  # the spare tree half made\n"
+                       "    real(source, target, **options)\n"
+                       "os.link = link\n")
     assert (root / ".sitegen-cache" / "spare").is_dir()
     assert (root / ".sitegen-cache" / "updating").exists()  # the half-made spare is not trusted
     assert cli_build(root) == 0 and not (root / ".sitegen-cache" / "updating").exists()
@@ -748,15 +749,11 @@ def test_case_21_a_build_killed_right_after_the_atomic_exchange_leaves_the_whole
     root = write_site(tmp_path / "site", site_files({"content/a.md": annotation('## "Hainan" #1\nOld.')}))
     assert cli_build(root) == 0
     (root / "content" / "a.md").write_text(annotation('## "Hainan" #1\nNew.'))
-    script = ("import os, signal, sys\nfrom sitegen import output\nreal = output._exchange\n"
-              "def exchange(first, second):\n"
-              "    assert real(first, second)\n"
-              "    os.kill(os.getpid(), signal.SIGKILL)\n"
-              "output._exchange = exchange\n"
-              "from sitegen.cli import main\nsys.exit(main(sys.argv[1:]))\n")
-    killed = subprocess.run([sys.executable, "-c", script, "build", "--root", str(root), "--jobs", "1"],
-                            env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, timeout=60)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    build_killed(root, "from sitegen import output\nreal = output._exchange\n"
+                       "def exchange(first, second):\n"
+                       "    assert real(first, second)\n"
+                       "    os.kill(os.getpid(), signal.SIGKILL)\n"
+                       "output._exchange = exchange\n")
     assert b"New." in (root / "public" / "a" / "index.html").read_bytes()  # whole, and new
     # The old site, swapped out: beside public/, or in the cache as a spare not yet recorded
     assert leftovers(root) or (root / ".sitegen-cache" / "updating").exists()
