@@ -7,6 +7,7 @@ deterministic because results come back in order.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -40,7 +41,8 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
     _task = (function, items)
     try:
         chunks = chunk_bounds(len(items), jobs)
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        # The workers collect garbage even when the caller has stopped the collector for itself.
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=gc.enable) as pool:
             parts = pool.imap(_run_chunk, chunks)
             for _ in range(len(chunks) - 1):
                 yield from next(parts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
@@ -64,6 +65,43 @@ def test_a_summary_printed_into_a_closed_pipe_ends_the_command_as_python_would(r
     assert result.returncode == 120
     assert "Traceback" not in result.stderr
     assert (root / "public" / "index.html").is_file()
+
+
+def test_a_build_runs_without_the_collector_and_gives_it_back_to_its_caller(root, monkeypatch):
+    from sitegen import cli, incremental
+
+    seen = []
+    real = incremental.build
+
+    def build(*arguments, **options):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(*arguments, **options)
+
+    monkeypatch.setattr(incremental, "build", build)
+    assert gc.isenabled()
+    assert cli.main(["build", "--root", str(root), "--quiet", "--jobs", "1"]) == 0
+    assert seen == [False] and gc.isenabled()
+
+
+def test_the_program_leaves_after_a_build_without_giving_the_collector_back(root, monkeypatch):
+    """Its first pass would walk every object the build left (0.9 s after 100,000 articles)."""
+    from sitegen import cli
+
+    left = []
+
+    def leave(code: int) -> None:
+        left.append((code, gc.isenabled()))
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli.os, "_exit", leave)
+    monkeypatch.setattr(cli, "_leaving", False)
+    monkeypatch.setattr(sys, "argv", ["sitegen", "build", "--root", str(root), "--quiet", "--jobs", "1"])
+    try:
+        with pytest.raises(SystemExit):
+            cli.run()
+        assert left == [(0, False)]
+    finally:
+        gc.enable()
 
 
 def test_out_writes_the_site_into_the_given_folder_and_not_into_public(root):

@@ -3,6 +3,7 @@ chunks it sends shrink towards the end."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 
 from hypothesis import given
@@ -42,3 +43,16 @@ def test_chunks_cover_the_items_in_order_and_shrink_towards_the_end(count, jobs)
     assert sizes == sorted(sizes, reverse=True)  # the last ones the smallest
     if count >= 8 * parallel.CHUNK * jobs:
         assert sizes[0] == parallel.CHUNK and sizes[-2] == parallel.LAST_CHUNK
+
+
+def collecting(_: int) -> bool:
+    return gc.isenabled()
+
+
+def test_workers_collect_garbage_when_the_caller_has_stopped_the_collector() -> None:
+    items = list(range(4 * parallel.MIN_ITEMS_PER_WORKER))
+    gc.disable()
+    try:
+        assert set(parallel.parallel_imap(collecting, items, 2)) == {True}
+    finally:
+        gc.enable()
