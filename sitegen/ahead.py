@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import cachefile
-from .status import MARKER, SourceSignature, as_left, is_seed, scan_sources, source_digest
+from .status import MARKER, SourceSignature, as_left, digest, is_seed, scan_sources
 
 
 class Sources(NamedTuple):
@@ -122,7 +122,7 @@ def _seed_digests(root: Path, found: dict[str, SourceSignature]) -> dict[str, by
     digests = {}
     for path in filter(is_seed, found):
         with contextlib.suppress(OSError):
-            digests[path] = source_digest((root / path).read_bytes())
+            digests[path] = digest((root / path).read_bytes())
     return digests
 
 

@@ -22,7 +22,7 @@ from . import __version__
 CACHE = ".sitegen-cache"
 CACHE_FILE = "build.cache"
 LOCK_FILE = "lock"
-FORMAT = ("sitegen build cache", 9, __version__, sys.version)
+FORMAT = ("sitegen build cache", 10, __version__, sys.version)
 SECTIONS = ("format", "site", "theme_problems", "sources", "parsed", "outputs", "pages", "files",
             "out_inode", "spare", "spare_inode", "outline")
 TABLES = frozenset({"sources", "parsed", "outputs", "pages", "files", "spare"})

@@ -100,10 +100,10 @@ from .status import (
     SourceSignature,
     as_left,
     changed_at,
+    digest,
     is_annotation,
     is_context_entry,
     is_seed,
-    source_digest,
 )
 from .theme import TemplateRenderError, Theme
 
@@ -340,7 +340,7 @@ class _Build:
         digests = {}
         known_sources, new_sources = self.cache.sources, self.new.sources
         # A first build's seeds are read by the look-ahead process while this one reads the rest.
-        seeds_ahead = read_ahead and self.ahead is not None and self.ahead.first
+        seeds_ahead = self.ahead if read_ahead and self.ahead is not None and self.ahead.first else None
         later = []
         for path, sig in found.items():
             known = known_sources.get(path)
@@ -353,12 +353,12 @@ class _Build:
                 later.append(path)
                 continue
             data = self._bytes(path, problems)
-            digests[path] = source_digest(data)
+            digests[path] = digest(data)
             if is_annotation(path):  # while its bytes are at hand (see _early_shared)
                 self.fronts[path] = quick_front_tags(data)
-        read = self.ahead.seed_digests() if seeds_ahead else {}  # type: ignore[union-attr]
+        read = seeds_ahead.seed_digests() if seeds_ahead else {}
         for path in later:
-            digests[path] = read.get(path) or source_digest(self._bytes(path, problems))
+            digests[path] = read.get(path) or digest(self._bytes(path, problems))
         for path in self.read:
             racy = changed_at(found[path]) >= started - RACY_NS
             new_sources[path] = (UNTRUSTED if racy else found[path], digests[path])

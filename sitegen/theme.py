@@ -17,8 +17,7 @@ from jinja2 import nodes
 from jinja2.bccache import Bucket
 
 from .model import Location, Problem
-from .thememarkup import TEMPLATES as ARTICLE_TEMPLATES
-from .thememarkup import article_items, article_page, citation_items, human_date
+from .thememarkup import ARTICLE_TEMPLATES, article_items, article_page, citation_items, human_date
 
 # A folder of the installed package (pip never installs it zipped): pathlib, not
 # importlib.resources, whose import alone costs a build 20 ms.
@@ -152,15 +151,16 @@ class Theme:
     def render(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
                root: str | None = None) -> str:
         prefix = "../" * path.count("/") if root is None else root
+
+        def fill(template: str) -> str:
+            return self.environment.get_template(template).render(site=site, path=path, root=prefix, **data)
+
         try:
             if name == "article.html" and self.own_article_page:
-                footer = None
-                if "footer.html" in self.overrides:  # as base.html includes it: with every variable
-                    footer = self.environment.get_template("footer.html").render(
-                        site=site, path=path, root=prefix, **data)
+                # A site's own footer.html as base.html includes it: with every variable.
+                footer = fill("footer.html") if "footer.html" in self.overrides else None
                 return article_page(site, prefix, data, footer)
-            template = self.environment.get_template(name)
-            return template.render(site=site, path=path, root=prefix, **data)
+            return fill(name)
         except jinja2.TemplateError as error:
             raise TemplateRenderError(self._runtime_problem(name, error)) from error
 

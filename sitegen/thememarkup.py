@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from .render import template_text as escape  # as Jinja's autoescape writes a value
 
-TEMPLATES = frozenset({"article.html", "base.html"})  # what it stands for, beside the footer
+ARTICLE_TEMPLATES = frozenset({"article.html", "base.html"})  # what it stands for, beside the footer
 
 
 @lru_cache(maxsize=4096)  # each list page shows 50 dates, and a site has far fewer days than items

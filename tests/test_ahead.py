@@ -22,7 +22,7 @@ from sitegen.ahead import look_ahead
 from sitegen.build import Options
 from sitegen.cachefile import CACHE
 from sitegen.cli import main
-from sitegen.status import scan_sources, source_digest
+from sitegen.status import digest, scan_sources
 from tests.test_errors import REPO
 from tests.test_incremental import SIZE, Capture, annotation, assert_as_fresh, build, edit_note
 from tests.test_incremental import pristine as pristine  # a fixture
@@ -105,7 +105,7 @@ def test_a_first_build_has_its_seeds_read_ahead(site: Path, capsys: Capture, sca
         first.close()
     seeds = sorted(path for path in sources.found if path.startswith("seeds/"))
     assert len(seeds) == SIZE and sorted(digests) == seeds
-    assert all(digests[path] == source_digest((site / path).read_bytes()) for path in seeds)
+    assert all(digests[path] == digest((site / path).read_bytes()) for path in seeds)
     build(site, capsys)
     assert scans == []  # the build took the answers
     cache, _ = stored.load(site / CACHE)
@@ -151,7 +151,7 @@ def test_a_seed_the_forked_process_could_not_read_is_read_by_the_build(
     build(site, capsys)
     cache, _ = stored.load(site / CACHE)
     first_seed = sorted(path for path in cache.sources if path.startswith("seeds/"))[0]
-    assert cache.sources[first_seed][1] == source_digest((site / first_seed).read_bytes())
+    assert cache.sources[first_seed][1] == digest((site / first_seed).read_bytes())
     assert_as_fresh(site, capsys)
 
 

@@ -94,7 +94,7 @@ def example() -> tuple[dict[str, Any], dict[str, Any]]:
     return {"config": config, "contexts": 0, "tags": 1}, data
 
 
-@pytest.mark.parametrize("name", sorted(thememarkup.TEMPLATES))
+@pytest.mark.parametrize("name", sorted(thememarkup.ARTICLE_TEMPLATES))
 def test_a_site_with_its_own_article_or_base_template_gets_jinja(name):
     own = {"article.html": '{% extends "base.html" %}{% block main %}mine{% endblock %}',
            "base.html": "<p>mine</p>{% block main %}{% endblock %}\n"}[name]
@@ -165,8 +165,3 @@ def test_citation_items_are_the_citation_loop(citations, root):
     assert thememarkup.citation_items(citations, root) == jinja_template(CITATION_LOOP).render(
         citations=citations, root=root)
 
-
-def test_the_default_list_templates_call_them():
-    templates = Theme({}).environment
-    assert "article_items(articles, root)" in templates.loader.get_source(templates, "macros.html")[0]
-    assert "citation_items(citations, root)" in templates.loader.get_source(templates, "context.html")[0]
