@@ -272,7 +272,12 @@ def find_context_refs(path: str, text: str, first_line: int) -> tuple[ContextRef
     if "[[" not in text:
         return ()
     refs = []
-    for number, line in enumerate(text.split("\n"), start=first_line):
-        for found in CONTEXT_REF.finditer(line):
-            refs.append(ContextRef(found[1].strip(), Location(path, number, found.start() + 1)))
+    line, line_start = first_line, 0  # of the line the search has reached
+    for found in CONTEXT_REF.finditer(text):  # no match spans lines: the pattern excludes \n
+        start = found.start()
+        breaks = text.count("\n", line_start, start)
+        if breaks:
+            line += breaks
+            line_start = text.rfind("\n", 0, start) + 1
+        refs.append(ContextRef(found[1].strip(), Location(path, line, start - line_start + 1)))
     return tuple(refs)

@@ -41,8 +41,7 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
     _task = (function, items)
     try:
         chunks = chunk_bounds(len(items), jobs)
-        # The workers collect garbage even when the caller has stopped the collector for itself.
-        with multiprocessing.get_context("fork").Pool(jobs, initializer=gc.enable) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker) as pool:
             parts = pool.imap(_run_chunk, chunks)
             for _ in range(len(chunks) - 1):
                 yield from next(parts)
@@ -75,6 +74,14 @@ def _can_fork() -> bool:
     import multiprocessing  # only when there is work to share: it is slow to import
 
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _start_worker() -> None:
+    """A worker collects garbage even when the caller has stopped the collector for itself, but
+    only its own: what it inherited is set aside (gc.freeze), so that no collection walks the
+    parent's objects, touching and so copying their pages."""
+    gc.freeze()
+    gc.enable()
 
 
 def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
