@@ -10,18 +10,16 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import yaml
 
 from .model import Location, Problem
 from .seeds import NOT_TEXT
 
+if TYPE_CHECKING:
+    import yaml
+
 QUOTE_HINT = "quote the value"
-# libyaml's parser when PyYAML was built with it (PyPI wheels are): the same YAML, ten times faster.
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TOML_KEY = re.compile(r"\s*[\"']?([A-Za-z0-9_-]+)[\"']?\s*=")
 
 
@@ -76,6 +74,14 @@ def _never_closed(path: str, opener: str) -> Problem:
     return Problem(Location(path, 1, 1), message, f"add a line '{opener}' after the last field")
 
 
+def yaml_loader() -> type[yaml.SafeLoader]:
+    """libyaml's parser when PyYAML was built with it (PyPI wheels are): the same YAML, ten times
+    faster. PyYAML is imported only for front matter the plain reading leaves to it (16 ms)."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[no-any-return]
+
+
 def _mark_location(path: str, source: str, mark: yaml.Mark) -> Location:
     """Where a YAML mark is, in lines of the file: YAML also breaks lines at \r, U+0085, U+2028
     and U+2029, which are not line breaks to an editor. The front matter starts on line 2."""
@@ -88,7 +94,9 @@ def _parse_yaml(path: str, source: str) -> tuple[dict[str, Field] | None, list[P
     quick = plain_yaml_fields(path, source)
     if quick is not None:
         return quick, []
-    loader = LOADER(source)
+    import yaml
+
+    loader = yaml_loader()(source)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as error:
@@ -131,7 +139,6 @@ QUOTED = re.compile(r'"([^"\\]*)"|\'([^\']*)\'')
 LIST_ITEM = re.compile(r'\s*(?:"([^"\\]*)"|\'([^\']*)\'|([A-Za-z0-9][A-Za-z0-9 _.;!?()/&+\'-]*?))\s*(?:,|$)')
 # Characters libyaml takes for line breaks or BOMs, or refuses: left to it to say so.
 YAML_SPECIAL = re.compile("[\x85\u2028\u2029\ufeff\ufffe\uffff\t\x00-\x08\x0b-\x1f\x7f-\x9f]")
-STRING_TAG, BOOLEAN_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool"
 
 
 def plain_yaml_fields(path: str, source: str) -> dict[str, Field] | None:
@@ -189,19 +196,37 @@ def _plain_list(inside: str) -> list[str] | None:
     return items
 
 
-@lru_cache(maxsize=4096)  # tags repeat across a site's files
+# YAML 1.1's implicit types as PyYAML's resolver tells them (yaml/resolver.py), for the plain
+# scalars PLAIN_SCALAR admits (first a letter or digit): flags, nulls, then numbers and times,
+# which start with a digit. tests/test_frontmatter_plain.py holds them to PyYAML's resolver.
+YAML_FLAGS = {"yes": True, "Yes": True, "YES": True, "no": False, "No": False, "NO": False,
+              "true": True, "True": True, "TRUE": True, "false": False, "False": False,
+              "FALSE": False, "on": True, "On": True, "ON": True, "off": False, "Off": False, "OFF": False}
+YAML_NULLS = frozenset({"null", "Null", "NULL"})
+YAML_NUMBER_OR_TIME = re.compile(r"""(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?0b[0-1_]+
+    |[-+]?0[0-7_]+
+    |[-+]?(?:0|[1-9][0-9_]*)
+    |[-+]?0x[0-9a-fA-F_]+
+    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
+    |[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+    |[0-9][0-9][0-9][0-9]\ -[0-9][0-9]?\ -[0-9][0-9]?
+     (?:[Tt]|[\ \t]+)[0-9][0-9]?
+     :[0-9][0-9]\ :[0-9][0-9]\ (?:\.[0-9]*)?
+     (?:[\ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)""", re.X)
+
+
 def _plain_scalar(plain: str) -> str | bool | None:
     """An unquoted scalar as YAML 1.1 reads it, if a string or a flag (draft: true); None for
-    anything else it resolves to (1_000, .inf, null, 2023-06-21...)."""
-    tag = _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False))
-    if tag == STRING_TAG:
-        return plain
-    if tag == BOOLEAN_TAG:
-        return bool(yaml.constructor.SafeConstructor.bool_values[plain.lower()])
-    return None
-
-
-_RESOLVER = yaml.resolver.Resolver()
+    anything else it resolves to (1_000, null, 2023-06-21...)."""
+    flag = YAML_FLAGS.get(plain)
+    if flag is not None:
+        return flag
+    if plain in YAML_NULLS or (plain[:1].isdigit() and YAML_NUMBER_OR_TIME.fullmatch(plain)):
+        return None
+    return plain
 
 
 def _parse_toml(path: str, source: str) -> tuple[dict[str, Field] | None, list[Problem]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.frontmatter import LOADER, _parse_yaml, plain_yaml_fields
+from sitegen.frontmatter import PLAIN_SCALAR, _parse_yaml, _plain_scalar, plain_yaml_fields, yaml_loader
 
 KEYS = st.sampled_from(["seed", "title", "summary", "tags", "annotator", "slug", "draft", "date",
                         "on", "Title", "_x", "source_url"])
@@ -37,7 +37,7 @@ def test_plain_fields_are_what_libyaml_reads(lines):
     quick = plain_yaml_fields("content/a.md", source)
     if quick is None:
         return
-    loader = LOADER(source)
+    loader = yaml_loader()(source)
     try:
         loader.get_single_node()  # must parse: the quick reading never accepts broken YAML
     finally:
@@ -100,3 +100,41 @@ def test_split_document_gives_the_text_after_the_closing_line_as_the_body(opener
     assert document is not None, problems
     assert document.body == "\n".join(body)
     assert document.body_line == len(front) + 3
+
+
+# Plain scalars of every shape YAML 1.1 types: flags, nulls, numbers in each base, times, and
+# strings that look close to them.
+PLAIN_WORDS = st.one_of(
+    st.sampled_from(["yes", "Yes", "YES", "yEs", "no", "NO", "nO", "true", "TRUE", "tRUE", "on", "ON",
+                     "oN", "off", "Off", "y", "n", "null", "NULL", "nULL", "none", "Nothing", "0", "00",
+                     "012", "019", "0b101", "0b12", "0x1f", "0x1g", "1_000", "1.5", "1.", "1e5", "1.5e+3",
+                     "1.5e3", "190:20:30", "1:70", "2023-06-21", "2023-6-21", "2023-06-21 10:00:00",
+                     "2023-06-21t10:00:00.5 +01:00", "2023-06-21 10:00", "10 things", "2001 a", "1 000"]),
+    st.from_regex(PLAIN_SCALAR, fullmatch=True).map(lambda text: text[:12]),
+    st.from_regex(r"[0-9][0-9_.:eE+x -]{0,10}", fullmatch=True),
+)
+
+
+@settings(max_examples=3000)
+@given(PLAIN_WORDS)
+def test_plain_scalars_are_typed_as_pyyaml_types_them(plain):
+    import yaml
+
+    plain = plain.rstrip(" ")
+    if not plain or not PLAIN_SCALAR.fullmatch(plain):
+        return
+    tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, plain, (True, False))
+    expected = {"tag:yaml.org,2002:str": plain,
+                "tag:yaml.org,2002:bool": yaml.constructor.SafeConstructor.bool_values.get(plain.lower())}
+    assert _plain_scalar(plain) == expected.get(tag), (plain, tag)
+
+
+def test_a_build_of_plain_front_matter_never_imports_pyyaml():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom sitegen.frontmatter import split_document\n"
+            "split_document('content/a.md', '---\\ntitle: A\\ntags: [x, y]\\ndraft: false\\n---\\nText')\n"
+            "print('yaml' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"
