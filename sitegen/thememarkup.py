@@ -25,6 +25,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .model import Listing
 from .render import template_text as escape  # as Jinja's autoescape writes a value
 
 ARTICLE_TEMPLATES = frozenset({"article.html", "base.html"})  # what it stands for, beside the footer
@@ -147,27 +148,41 @@ def _main(article: Any, data: dict[str, Any], title: str, root: str) -> list[str
     return parts
 
 
+ITEM_START = '  <li class="article-item">\n    <h2 class="article-item-title"><a href="'
+
+
 def article_items(articles: Any, root: str) -> Markup:
     """The default article_list macro's list of articles (each a Listing) on a page at root."""
     root = escape(root)
     parts = ['<ol class="article-list">\n']
     for item in articles:
-        date, notes, tags = item.date, item.notes, item.tags
-        parts.append(f'  <li class="article-item">\n    <h2 class="article-item-title"><a href="{root}'
-                     f'{escape(item.slug)}/index.html">{escape(item.title)}</a></h2>\n'
-                     '    <p class="article-item-meta">')
-        if date:
-            parts.append(f'<time datetime="{escape(date)}">{escape(human_date(date))}</time> · ')
-        parts.append(f'{escape(notes)} note{"" if notes == 1 else "s"}')
-        if tags:
-            joined = '</span>, <span class="tag">'.join(map(escape, tags))
-            parts.append(f' · <span class="tag-list"><span class="tag">{joined}</span></span>')
-        parts.append("</p>\n")
-        if item.summary:
-            parts.append(f'<p class="article-item-summary">{escape(item.summary)}</p>')
-        parts.append("  </li>\n")
+        parts += (ITEM_START, root, _cached_item(item) if type(item) is Listing else _item(item))
     parts.append("</ol>\n")
     return Markup("".join(parts))
+
+
+def _item(item: Any) -> str:
+    """An item of article_items, from what follows the root of its link on: an article is an
+    item on every list it is on (the site's pages, one for each of its tags), always the same."""
+    date, notes, tags = item.date, item.notes, item.tags
+    parts = [f'{escape(item.slug)}/index.html">{escape(item.title)}</a></h2>\n'
+             '    <p class="article-item-meta">']
+    if date:
+        parts.append(f'<time datetime="{escape(date)}">{escape(human_date(date))}</time> · ')
+    parts.append(f'{escape(notes)} note{"" if notes == 1 else "s"}')
+    if tags:
+        joined = '</span>, <span class="tag">'.join(map(escape, tags))
+        parts.append(f' · <span class="tag-list"><span class="tag">{joined}</span></span>')
+    parts.append("</p>\n")
+    if item.summary:
+        parts.append(f'<p class="article-item-summary">{escape(item.summary)}</p>')
+    parts.append("  </li>\n")
+    return "".join(parts)
+
+
+# Each article is on several lists (the site's pages, its tags' pages): up to 16,384 articles
+# (some 10 MB of items) each is written once; beyond that, only where its lists come close.
+_cached_item = lru_cache(maxsize=16384)(_item)
 
 
 def citation_items(citations: Any, root: str) -> Markup:
