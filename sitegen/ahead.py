@@ -5,7 +5,9 @@ signature of each source file, and of each output file, to know that nobody chan
 calls wait on the kernel, not on Python, and need only the site's folder and the cache file. A
 process forked first thing (see cli) makes them while this one imports sitegen and loads the
 cache, and the build then finds the answers ready. A first build (no cache yet) reads every
-source file for its digest: the forked process reads the seeds, while the build reads the rest.
+source file for its digest: the forked process reads the seeds, then the annotation files (and
+the tags in their front matter) from the last one back, while the build imports and then reads
+them from the first one on, until the two meet (see Ahead.take).
 
 The answer about the output folder is used only if the folder and the cache file are still the
 ones the forked process looked at: a build never writes into the output folder's files, it swaps
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import marshal
+import mmap
 import os
 import threading
 import time
@@ -24,7 +27,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import cachefile
-from .status import MARKER, SourceSignature, as_left, digest, is_seed, scan_sources
+from .fronttags import quick_front_tags
+from .status import MARKER, SourceSignature, as_left, digest, is_annotation, is_seed, read_bytes, scan_sources
+
+UNCLAIMED = 2**32 - 1  # the forked process has taken no annotation yet
 
 
 class Sources(NamedTuple):
@@ -41,13 +47,14 @@ class Outputs(NamedTuple):
 
 class Ahead:
     """The forked process's answers, as they come: first the sources, then the output folder
-    (or, for a first build, the seeds' digests)."""
+    (or, for a first build, the seeds' digests, then those of the annotations it read)."""
 
-    def __init__(self, pid: int, reader: int, started: int, first: bool) -> None:
+    def __init__(self, pid: int, reader: int, started: int, first: bool, marks: mmap.mmap) -> None:
         self.pid: int | None = pid
         self.pipe = open(reader, "rb")  # noqa: SIM115 (closed by close())
         self.started = started
         self.first = first  # a first build: the seeds' digests come second, not the outputs
+        self.marks = marks  # shared with the forked process: see take()
 
     def sources(self) -> Sources | None:
         """The source files found, or None if the process failed: the build then looks itself."""
@@ -63,6 +70,23 @@ class Ahead:
     def seed_digests(self) -> dict[str, bytes]:
         """For a first build, the digest of each seed file found (those read: an unreadable one
         is left to the build to report); after the sources, before anything else is asked."""
+        answer = self._next() if self.first else None
+        return answer if isinstance(answer, dict) else {}
+
+    def take(self, index: int) -> bool:
+        """For a first build: whether this process is to read the index-th annotation file of
+        the sources found (in their order), rather than the forked process, which takes them
+        from the last one back. Each side marks a file as its own before reading it, and stops
+        at the first the other has marked: a file between the two may be read by both, never by
+        neither."""
+        if index >= _mark(self.marks, 1):
+            return False
+        _set_mark(self.marks, 0, index + 1)  # this process has taken every file before index + 1
+        return True
+
+    def annotations_read(self) -> dict[str, tuple[bytes, Any]]:
+        """For a first build, after the seeds' digests: each annotation file the forked process
+        took and could read, as (digest, quick_front_tags of its bytes)."""
         answer = self._next() if self.first else None
         return answer if isinstance(answer, dict) else {}
 
@@ -90,6 +114,9 @@ def look_ahead(root: Path, out: Path) -> Ahead | None:
         return None
     first = not (folder / cachefile.CACHE_FILE).is_file()
     started = time.time_ns()
+    marks = mmap.mmap(-1, 8)  # shared after the fork: see Ahead.take
+    _set_mark(marks, 0, 0)
+    _set_mark(marks, 1, UNCLAIMED)
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the forked process: answer, then end at once, running nothing of the parent's
@@ -105,10 +132,12 @@ def look_ahead(root: Path, out: Path) -> Ahead | None:
                 later = _seed_digests(root, found) if first else _outputs(out, folder)
                 sending.join()
                 _send(pipe, later)
+                if first:
+                    _send(pipe, _annotations_read(root, found, marks))
         finally:
             os._exit(0)
     os.close(writer)
-    return Ahead(pid, reader, started, first)
+    return Ahead(pid, reader, started, first, marks)
 
 
 def _send(pipe: Any, answer: Any) -> None:
@@ -122,8 +151,32 @@ def _seed_digests(root: Path, found: dict[str, SourceSignature]) -> dict[str, by
     digests = {}
     for path in filter(is_seed, found):
         with contextlib.suppress(OSError):
-            digests[path] = digest((root / path).read_bytes())
+            digests[path] = digest(read_bytes(f"{root}/{path}"))
     return digests
+
+
+def _annotations_read(root: Path, found: dict[str, SourceSignature],
+                      marks: mmap.mmap) -> dict[str, tuple[bytes, Any]]:
+    """The annotation files the build has not taken, from the last one back (see Ahead.take)."""
+    paths = [path for path in found if is_annotation(path)]
+    answers = {}
+    for index in range(len(paths) - 1, -1, -1):
+        if index < _mark(marks, 0):
+            break
+        _set_mark(marks, 1, index)  # this process has taken every file from index on
+        with contextlib.suppress(OSError):
+            data = read_bytes(f"{root}/{paths[index]}")
+            answers[paths[index]] = (digest(data), quick_front_tags(data))
+    return answers
+
+
+def _mark(marks: mmap.mmap, slot: int) -> int:
+    """One of the two marks: four aligned bytes, written and read whole."""
+    return int.from_bytes(marks[slot * 4 : slot * 4 + 4], "little")
+
+
+def _set_mark(marks: mmap.mmap, slot: int, value: int) -> None:
+    marks[slot * 4 : slot * 4 + 4] = value.to_bytes(4, "little")
 
 
 def _outputs(out: Path, folder: Path) -> tuple[cachefile.Identity, int, frozenset[str]] | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -36,7 +35,7 @@ from .progress import NO_PROGRESS, Progress
 from .seeds import decode_text, parse_seed, slug_from_name
 from .site import Frame, Sink, build_site_reusing, rerender_article
 from .stages import NO_STAGES, Stages
-from .status import CONFIG_FILES, SourceSignature, is_annotation, is_context_entry, is_seed
+from .status import CONFIG_FILES, SourceSignature, is_annotation, is_context_entry, is_seed, read_bytes
 from .theme import TemplateRenderError, Theme
 
 PLACEHOLDER_BASE_URL = "http://localhost:8000/"
@@ -110,19 +109,6 @@ def read_source(root: Path, path: str, problems: list[Problem]) -> bytes | None:
         problems.append(Problem(Location(path), f"cannot read the file: {error.strerror}",
                                 "check that you may read it, or move it out of the site's folders"))
         return None
-
-
-def read_bytes(path: str) -> bytes:
-    """A file's bytes in four system calls, where a file object makes seven (it also asks the
-    file's size and whether it is a terminal, and where it stands)."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        chunks = []
-        while chunk := os.read(descriptor, 1 << 18):
-            chunks.append(chunk)
-    finally:
-        os.close(descriptor)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def inside_root(root: Path, path: Path, problems: list[Problem]) -> bool:

@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 
 from .ahead import Ahead
 from .anchoring import slugify
-from .annotations import RESERVED_SLUGS, front_tags, quick_front_tags
+from .annotations import RESERVED_SLUGS, front_tags
 from .build import (
     Options,
     annotate,
@@ -72,6 +72,7 @@ from .cache import (
     save,
 )
 from .cachefile import CACHE
+from .fronttags import quick_front_tags
 from .memo import NO_MEMO
 from .model import Article, Config, ContextEntry, Listing, Location, Problem, Seed, Site, UserError
 from .output import StagedOutput, exact_modes, make_folders, remove_leftovers
@@ -335,34 +336,47 @@ class _Build:
         matches none). Only a file read now can be such a file: one whose recorded signature
         holds was judged when it was read, by an earlier build, with an earlier clock.
         `read_ahead`: found and started are the look-ahead process's, which then read the seeds
-        of a first build (after it found them, so that a digest is never older than its
-        signature)."""
+        and some annotations of a first build (after it found them, so that a digest is never
+        older than its signature)."""
         digests = {}
         known_sources, new_sources = self.cache.sources, self.new.sources
-        # A first build's seeds are read by the look-ahead process while this one reads the rest.
+        # A first build's seeds, and its last annotations, are read by the look-ahead process
+        # while this one reads the rest.
         seeds_ahead = self.ahead if read_ahead and self.ahead is not None and self.ahead.first else None
         later = []
+        annotation = -1  # the index of the path among the annotations found (see Ahead.take)
         for path, sig in found.items():
+            if seeds_ahead and is_annotation(path):
+                annotation += 1
             known = known_sources.get(path)
             if known is not None and known[0] == sig:
                 digests[path] = known[1]
                 new_sources[path] = known
                 continue
             self.read.append(path)
-            if seeds_ahead and is_seed(path):
+            if seeds_ahead and (is_seed(path) or (is_annotation(path) and not seeds_ahead.take(annotation))):
                 later.append(path)
                 continue
-            data = self._bytes(path, problems)
-            digests[path] = digest(data)
-            if is_annotation(path):  # while its bytes are at hand (see _early_shared)
-                self.fronts[path] = quick_front_tags(data)
+            digests[path] = self._digest_of(path, problems)
         read = seeds_ahead.seed_digests() if seeds_ahead else {}
+        annotations = seeds_ahead.annotations_read() if seeds_ahead else {}
         for path in later:
-            digests[path] = read.get(path) or digest(self._bytes(path, problems))
+            if path in read:
+                digests[path] = read[path]
+            elif path in annotations:
+                digests[path], self.fronts[path] = annotations[path]
+            else:  # not read there (it could not be, or the process failed): here, then
+                digests[path] = self._digest_of(path, problems)
         for path in self.read:
             racy = changed_at(found[path]) >= started - RACY_NS
             new_sources[path] = (UNTRUSTED if racy else found[path], digests[path])
         return digests
+
+    def _digest_of(self, path: str, problems: list[Problem]) -> bytes:
+        data = self._bytes(path, problems)
+        if is_annotation(path):  # while its bytes are at hand (see _early_shared)
+            self.fronts[path] = quick_front_tags(data)
+        return digest(data)
 
     def _bytes(self, path: str, problems: list[Problem] | None = None) -> bytes:
         """A source file's bytes; those of articles are read again whenever they are needed, so

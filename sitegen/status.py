@@ -42,6 +42,19 @@ def is_annotation(path: str) -> bool:
     return path.startswith("content/") and path.endswith(".md") and not is_context_entry(path)
 
 
+def read_bytes(path: str) -> bytes:
+    """A file's bytes in four system calls, where a file object makes seven (it also asks the
+    file's size and whether it is a terminal, and where it stands)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(descriptor, 1 << 18):
+            chunks.append(chunk)
+    finally:
+        os.close(descriptor)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def digest(data: bytes) -> bytes:
     """A file's digest, a source's or an output's: equal digests, equal bytes. SHA-256, which
     processors compute in hardware (1.7 us for a 2.6 KB seed against BLAKE2's 2.9, twice as

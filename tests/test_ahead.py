@@ -22,7 +22,8 @@ from sitegen.ahead import look_ahead
 from sitegen.build import Options
 from sitegen.cachefile import CACHE
 from sitegen.cli import main
-from sitegen.status import digest, scan_sources
+from sitegen.fronttags import quick_front_tags
+from sitegen.status import digest, is_annotation, scan_sources
 from tests.test_errors import REPO
 from tests.test_incremental import SIZE, Capture, annotation, assert_as_fresh, build, edit_note
 from tests.test_incremental import pristine as pristine  # a fixture
@@ -152,6 +153,48 @@ def test_a_seed_the_forked_process_could_not_read_is_read_by_the_build(
     cache, _ = stored.load(site / CACHE)
     first_seed = sorted(path for path in cache.sources if path.startswith("seeds/"))[0]
     assert cache.sources[first_seed][1] == digest((site / first_seed).read_bytes())
+    assert_as_fresh(site, capsys)
+
+
+def test_a_first_builds_annotations_are_read_from_both_ends_never_skipped(site: Path) -> None:
+    """The build takes the annotations from the first on, the forked process from the last back
+    (after the seeds), each stopping where the other has been: together they read every one."""
+    first = look_ahead(site, site / "public")
+    assert first is not None and first.first
+    try:
+        sources = first.sources()
+        annotations = [path for path in sources.found if is_annotation(path)]
+        mine = []
+        for index, path in enumerate(annotations):
+            if not first.take(index):
+                break
+            mine.append(path)
+        assert all(not first.take(index) for index in range(len(mine) + 1, len(annotations)))
+        first.seed_digests()
+        theirs = first.annotations_read()
+    finally:
+        first.close()
+    assert set(mine) | set(theirs) == set(annotations)
+    assert set(theirs) >= set(annotations[len(mine):])  # a file both took may be in both
+    for path, (found_digest, tags) in theirs.items():
+        data = (site / path).read_bytes()
+        assert found_digest == digest(data) and tags == quick_front_tags(data)
+
+
+@pytest.mark.parametrize("build_takes", [False, True])
+def test_a_first_build_takes_what_the_forked_process_read_or_reads_it_itself(
+        site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch, build_takes: bool) -> None:
+    """All the annotations left to the forked process; and none read there (it failed): the
+    build's record of every source, and its output, are a build's from nothing."""
+    if build_takes:
+        monkeypatch.setattr(ahead_module, "_annotations_read", lambda *_: {})  # in the forked process
+    else:
+        monkeypatch.setattr(ahead_module.Ahead, "take", lambda self, index: False)
+    build(site, capsys)
+    cache, _ = stored.load(site / CACHE)
+    annotations = [path for path in cache.sources if is_annotation(path)]
+    assert len(annotations) == SIZE
+    assert all(cache.sources[path][1] == digest((site / path).read_bytes()) for path in annotations)
     assert_as_fresh(site, capsys)
 
 

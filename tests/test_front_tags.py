@@ -11,7 +11,8 @@ from pathlib import Path
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sitegen.annotations import front_tags, quick_front_tags
+from sitegen.annotations import front_tags
+from sitegen.fronttags import quick_front_tags
 
 REPO = Path(__file__).resolve().parent.parent
 
