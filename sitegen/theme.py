@@ -1,6 +1,8 @@
 """The Jinja theme: the package's default templates, overridden file by file by a site's own.
 
 A site's templates come in as text (read by build); only the package's own theme is read here.
+Jinja is imported when a template is first compiled or rendered: a build that renders only
+article pages of the default theme (most warm builds) never imports it (20 ms).
 """
 
 from __future__ import annotations
@@ -8,16 +10,16 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
-
-import jinja2
-from jinja2 import nodes
-from jinja2.bccache import Bucket
+from typing import TYPE_CHECKING, Any
 
 from .model import Location, Problem
 from .thememarkup import ARTICLE_TEMPLATES, article_items, article_page, citation_items, human_date
+
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2 import nodes
 
 # A folder of the installed package (pip never installs it zipped): pathlib, not
 # importlib.resources, whose import alone costs a build 20 ms.
@@ -49,6 +51,8 @@ class TemplateRenderError(Exception):
 
 def _dotted(node: nodes.Node) -> str:
     """`note.html` for the expression note.html; '' for anything but names and attributes."""
+    from jinja2 import nodes
+
     if isinstance(node, nodes.Name):
         return node.name
     if isinstance(node, nodes.Getattr):
@@ -58,40 +62,50 @@ def _dotted(node: nodes.Node) -> str:
 
 
 def _is_true(node: nodes.Node) -> bool:
+    from jinja2 import nodes
+
     return isinstance(node, nodes.Const) and node.value is True
 
 
-class CompiledTemplates(jinja2.BytecodeCache):
-    """Where compiled templates are kept between processes: the package's in OWN_COMPILED, a
-    site's own in `site_folder` (when given). Jinja checks each against its template's text and
-    its own version. A folder that cannot be read or written is only not used: its templates
-    are then compiled by each process, as they would be without it."""
+@cache
+def _compiled_templates() -> type[jinja2.BytecodeCache]:
+    """The class of CompiledTemplates, made on first use, with Jinja."""
+    import jinja2
+    from jinja2.bccache import Bucket
 
-    def __init__(self, site_folder: Path | None, overrides: frozenset[str]) -> None:
-        self.site = jinja2.FileSystemBytecodeCache(str(site_folder)) if site_folder else None
-        self.own = jinja2.FileSystemBytecodeCache(str(OWN_COMPILED))
-        self.overrides = overrides
-        self.kept_in: dict[str, jinja2.FileSystemBytecodeCache | None] = {}  # bucket key -> cache
+    class CompiledTemplates(jinja2.BytecodeCache):
+        """Where compiled templates are kept between processes: the package's in OWN_COMPILED, a
+        site's own in `site_folder` (when given). Jinja checks each against its template's text and
+        its own version. A folder that cannot be read or written is only not used: its templates
+        are then compiled by each process, as they would be without it."""
 
-    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
-                   source: str) -> Bucket:
-        cache = self.site if name in self.overrides else self.own
-        bucket = Bucket(environment, self.get_cache_key(name, filename), self.get_source_checksum(source))
-        self.kept_in[bucket.key] = cache
-        if cache is not None:
-            try:
-                cache.load_bytecode(bucket)
-            except (OSError, EOFError, ValueError, pickle.UnpicklingError):  # unreadable, damaged
-                bucket.reset()
-        return bucket
+        def __init__(self, site_folder: Path | None, overrides: frozenset[str]) -> None:
+            self.site = jinja2.FileSystemBytecodeCache(str(site_folder)) if site_folder else None
+            self.own = jinja2.FileSystemBytecodeCache(str(OWN_COMPILED))
+            self.overrides = overrides
+            self.kept_in: dict[str, jinja2.FileSystemBytecodeCache | None] = {}  # bucket key -> cache
 
-    def set_bucket(self, bucket: Bucket) -> None:
-        cache = self.kept_in.get(bucket.key)
-        if cache is None:
-            return
-        with contextlib.suppress(OSError):  # a read-only installation, say
-            os.makedirs(cache.directory, exist_ok=True)
-            cache.dump_bytecode(bucket)
+        def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
+                       source: str) -> Bucket:
+            cache = self.site if name in self.overrides else self.own
+            bucket = Bucket(environment, self.get_cache_key(name, filename), self.get_source_checksum(source))
+            self.kept_in[bucket.key] = cache
+            if cache is not None:
+                try:
+                    cache.load_bytecode(bucket)
+                except (OSError, EOFError, ValueError, pickle.UnpicklingError):  # unreadable, damaged
+                    bucket.reset()
+            return bucket
+
+        def set_bucket(self, bucket: Bucket) -> None:
+            cache = self.kept_in.get(bucket.key)
+            if cache is None:
+                return
+            with contextlib.suppress(OSError):  # a read-only installation, say
+                os.makedirs(cache.directory, exist_ok=True)
+                cache.dump_bytecode(bucket)
+
+    return CompiledTemplates
 
 
 class Theme:
@@ -101,10 +115,20 @@ class Theme:
         """`compiled`: a folder to keep compiled templates in, so that the next process that
         needs a template whose text is unchanged loads it instead of compiling it."""
         self.overrides = overrides
-        sources = {**_default_templates(), **overrides}
-        self.names = sorted(sources)
-        self.environment = jinja2.Environment(
-            bytecode_cache=CompiledTemplates(compiled, frozenset(overrides)),
+        self.sources = {**_default_templates(), **overrides}
+        self.names = sorted(self.sources)
+        self.compiled = compiled
+        # Pages of article.html come from thememarkup while the site keeps the default
+        # article.html and base.html.
+        self.own_article_page = not ARTICLE_TEMPLATES & overrides.keys()
+
+    @cached_property
+    def environment(self) -> jinja2.Environment:
+        import jinja2
+
+        sources = self.sources
+        environment = jinja2.Environment(
+            bytecode_cache=_compiled_templates()(self.compiled, frozenset(self.overrides)),
             loader=jinja2.FunctionLoader(lambda name: _source(sources, name)),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -112,15 +136,15 @@ class Theme:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.environment.filters["human_date"] = human_date
-        self.environment.globals.update(article_items=article_items, citation_items=citation_items)
-        # Pages of article.html come from thememarkup while the site keeps the default
-        # article.html and base.html.
-        self.own_article_page = not ARTICLE_TEMPLATES & overrides.keys()
+        environment.filters["human_date"] = human_date
+        environment.globals.update(article_items=article_items, citation_items=citation_items)
+        return environment
 
     def check(self) -> list[Problem]:
         """Compile every template now, so a syntax error is reported with its file and line;
         warn where a site's own template turns escaping off for anything but sitegen's HTML."""
+        import jinja2
+
         problems = []
         for name in self.names:
             try:
@@ -135,6 +159,8 @@ class Theme:
         return problems
 
     def _unescaped(self, name: str) -> list[Problem]:
+        from jinja2 import nodes
+
         tree = self.environment.parse(self.overrides[name])
         found = [(node.lineno, f"|safe turns escaping off for {_dotted(node.node) or 'this value'}")
                  for node in tree.find_all(nodes.Filter)
@@ -151,6 +177,9 @@ class Theme:
     def render(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
                root: str | None = None) -> str:
         prefix = "../" * path.count("/") if root is None else root
+        if name == "article.html" and self.own_article_page and "footer.html" not in self.overrides:
+            return article_page(site, prefix, data)  # no template: no Jinja
+        import jinja2
 
         def fill(template: str) -> str:
             return self.environment.get_template(template).render(site=site, path=path, root=prefix, **data)
@@ -158,8 +187,7 @@ class Theme:
         try:
             if name == "article.html" and self.own_article_page:
                 # A site's own footer.html as base.html includes it: with every variable.
-                footer = fill("footer.html") if "footer.html" in self.overrides else None
-                return article_page(site, prefix, data, footer)
+                return article_page(site, prefix, data, fill("footer.html"))
             return fill(name)
         except jinja2.TemplateError as error:
             raise TemplateRenderError(self._runtime_problem(name, error)) from error

@@ -74,3 +74,19 @@ def _config():  # type: ignore[no-untyped-def]
     from sitegen.build import site_config
 
     return site_config({"sitegen.toml": b'title = "T"\nbase_url = "https://example.org/"\n'})
+
+
+def test_the_default_article_page_is_rendered_without_importing_jinja(tmp_path: Path):
+    """Most warm builds render one article page and nothing else: no template, so no Jinja."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from tests.test_thememarkup import example\n"
+            "from sitegen.theme import Theme\n"
+            "site, data = example()\n"
+            "page = Theme({}).render('article.html', 'a/index.html', site, data)\n"
+            "print('<article' in page, 'jinja2' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).parent.parent)
+    assert shown.stdout.split() == ["True", "False"]
