@@ -30,7 +30,9 @@ from . import cachefile
 from .fronttags import quick_front_tags
 from .status import MARKER, SourceSignature, as_left, digest, is_annotation, is_seed, read_bytes, scan_sources
 
-UNCLAIMED = 2**32 - 1  # the forked process has taken no annotation yet
+# The two marks of a first build's annotations (see Ahead.take), in a page both processes share:
+# where the build's files end, and where the forked process's begin (none of them yet: 2**32 - 1).
+MINE, THEIRS = 0, 1
 
 
 class Sources(NamedTuple):
@@ -49,7 +51,7 @@ class Ahead:
     """The forked process's answers, as they come: first the sources, then the output folder
     (or, for a first build, the seeds' digests, then those of the annotations it read)."""
 
-    def __init__(self, pid: int, reader: int, started: int, first: bool, marks: mmap.mmap) -> None:
+    def __init__(self, pid: int, reader: int, started: int, first: bool, marks: memoryview) -> None:
         self.pid: int | None = pid
         self.pipe = open(reader, "rb")  # noqa: SIM115 (closed by close())
         self.started = started
@@ -79,9 +81,9 @@ class Ahead:
         from the last one back. Each side marks a file as its own before reading it, and stops
         at the first the other has marked: a file between the two may be read by both, never by
         neither."""
-        if index >= _mark(self.marks, 1):
+        if index >= self.marks[THEIRS]:
             return False
-        _set_mark(self.marks, 0, index + 1)  # this process has taken every file before index + 1
+        self.marks[MINE] = index + 1  # this process has taken every file before index + 1
         return True
 
     def annotations_read(self) -> dict[str, tuple[bytes, Any]]:
@@ -114,9 +116,8 @@ def look_ahead(root: Path, out: Path) -> Ahead | None:
         return None
     first = not (folder / cachefile.CACHE_FILE).is_file()
     started = time.time_ns()
-    marks = mmap.mmap(-1, 8)  # shared after the fork: see Ahead.take
-    _set_mark(marks, 0, 0)
-    _set_mark(marks, 1, UNCLAIMED)
+    marks = memoryview(mmap.mmap(-1, 8)).cast("I")  # shared after the fork: see Ahead.take
+    marks[MINE], marks[THEIRS] = 0, 2**32 - 1
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the forked process: answer, then end at once, running nothing of the parent's
@@ -156,27 +157,18 @@ def _seed_digests(root: Path, found: dict[str, SourceSignature]) -> dict[str, by
 
 
 def _annotations_read(root: Path, found: dict[str, SourceSignature],
-                      marks: mmap.mmap) -> dict[str, tuple[bytes, Any]]:
+                      marks: memoryview) -> dict[str, tuple[bytes, Any]]:
     """The annotation files the build has not taken, from the last one back (see Ahead.take)."""
     paths = [path for path in found if is_annotation(path)]
     answers = {}
     for index in range(len(paths) - 1, -1, -1):
-        if index < _mark(marks, 0):
+        if index < marks[MINE]:
             break
-        _set_mark(marks, 1, index)  # this process has taken every file from index on
+        marks[THEIRS] = index  # this process has taken every file from index on
         with contextlib.suppress(OSError):
             data = read_bytes(f"{root}/{paths[index]}")
             answers[paths[index]] = (digest(data), quick_front_tags(data))
     return answers
-
-
-def _mark(marks: mmap.mmap, slot: int) -> int:
-    """One of the two marks: four aligned bytes, written and read whole."""
-    return int.from_bytes(marks[slot * 4 : slot * 4 + 4], "little")
-
-
-def _set_mark(marks: mmap.mmap, slot: int, value: int) -> None:
-    marks[slot * 4 : slot * 4 + 4] = value.to_bytes(4, "little")
 
 
 def _outputs(out: Path, folder: Path) -> tuple[cachefile.Identity, int, frozenset[str]] | None:

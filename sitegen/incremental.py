@@ -342,11 +342,11 @@ class _Build:
         known_sources, new_sources = self.cache.sources, self.new.sources
         # A first build's seeds, and its last annotations, are read by the look-ahead process
         # while this one reads the rest.
-        seeds_ahead = self.ahead if read_ahead and self.ahead is not None and self.ahead.first else None
+        reading_ahead = self.ahead if read_ahead and self.ahead is not None and self.ahead.first else None
         later = []
         annotation = -1  # the index of the path among the annotations found (see Ahead.take)
         for path, sig in found.items():
-            if seeds_ahead and is_annotation(path):
+            if reading_ahead and is_annotation(path):
                 annotation += 1
             known = known_sources.get(path)
             if known is not None and known[0] == sig:
@@ -354,12 +354,13 @@ class _Build:
                 new_sources[path] = known
                 continue
             self.read.append(path)
-            if seeds_ahead and (is_seed(path) or (is_annotation(path) and not seeds_ahead.take(annotation))):
-                later.append(path)
+            if reading_ahead is not None and (
+                    is_seed(path) or (is_annotation(path) and not reading_ahead.take(annotation))):
+                later.append(path)  # read by the look-ahead process
                 continue
             digests[path] = self._digest_of(path, problems)
-        read = seeds_ahead.seed_digests() if seeds_ahead else {}
-        annotations = seeds_ahead.annotations_read() if seeds_ahead else {}
+        read = reading_ahead.seed_digests() if reading_ahead else {}
+        annotations = reading_ahead.annotations_read() if reading_ahead else {}
         for path in later:
             if path in read:
                 digests[path] = read[path]

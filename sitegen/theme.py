@@ -7,9 +7,6 @@ article pages of the default theme (most warm builds) never imports it (20 ms).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pickle
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +16,6 @@ from .thememarkup import ARTICLE_TEMPLATES, article_items, article_page, citatio
 
 if TYPE_CHECKING:
     import jinja2
-    from jinja2 import nodes
 
 # A folder of the installed package (pip never installs it zipped): pathlib, not
 # importlib.resources, whose import alone costs a build 20 ms.
@@ -49,65 +45,6 @@ class TemplateRenderError(Exception):
         self.problem = problem
 
 
-def _dotted(node: nodes.Node) -> str:
-    """`note.html` for the expression note.html; '' for anything but names and attributes."""
-    from jinja2 import nodes
-
-    if isinstance(node, nodes.Name):
-        return node.name
-    if isinstance(node, nodes.Getattr):
-        inner = _dotted(node.node)
-        return f"{inner}.{node.attr}" if inner else ""
-    return ""
-
-
-def _is_true(node: nodes.Node) -> bool:
-    from jinja2 import nodes
-
-    return isinstance(node, nodes.Const) and node.value is True
-
-
-@cache
-def _compiled_templates() -> type[jinja2.BytecodeCache]:
-    """The class of CompiledTemplates, made on first use, with Jinja."""
-    import jinja2
-    from jinja2.bccache import Bucket
-
-    class CompiledTemplates(jinja2.BytecodeCache):
-        """Where compiled templates are kept between processes: the package's in OWN_COMPILED, a
-        site's own in `site_folder` (when given). Jinja checks each against its template's text and
-        its own version. A folder that cannot be read or written is only not used: its templates
-        are then compiled by each process, as they would be without it."""
-
-        def __init__(self, site_folder: Path | None, overrides: frozenset[str]) -> None:
-            self.site = jinja2.FileSystemBytecodeCache(str(site_folder)) if site_folder else None
-            self.own = jinja2.FileSystemBytecodeCache(str(OWN_COMPILED))
-            self.overrides = overrides
-            self.kept_in: dict[str, jinja2.FileSystemBytecodeCache | None] = {}  # bucket key -> cache
-
-        def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
-                       source: str) -> Bucket:
-            cache = self.site if name in self.overrides else self.own
-            bucket = Bucket(environment, self.get_cache_key(name, filename), self.get_source_checksum(source))
-            self.kept_in[bucket.key] = cache
-            if cache is not None:
-                try:
-                    cache.load_bytecode(bucket)
-                except (OSError, EOFError, ValueError, pickle.UnpicklingError):  # unreadable, damaged
-                    bucket.reset()
-            return bucket
-
-        def set_bucket(self, bucket: Bucket) -> None:
-            cache = self.kept_in.get(bucket.key)
-            if cache is None:
-                return
-            with contextlib.suppress(OSError):  # a read-only installation, say
-                os.makedirs(cache.directory, exist_ok=True)
-                cache.dump_bytecode(bucket)
-
-    return CompiledTemplates
-
-
 class Theme:
     """Templates compiled once per build; `render` fills one in for the page at `path`."""
 
@@ -126,9 +63,11 @@ class Theme:
     def environment(self) -> jinja2.Environment:
         import jinja2
 
+        from .templating import CompiledTemplates
+
         sources = self.sources
         environment = jinja2.Environment(
-            bytecode_cache=_compiled_templates()(self.compiled, frozenset(self.overrides)),
+            bytecode_cache=CompiledTemplates(self.compiled, OWN_COMPILED, frozenset(self.overrides)),
             loader=jinja2.FunctionLoader(lambda name: _source(sources, name)),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -159,17 +98,9 @@ class Theme:
         return problems
 
     def _unescaped(self, name: str) -> list[Problem]:
-        from jinja2 import nodes
+        from .templating import unescaped
 
-        tree = self.environment.parse(self.overrides[name])
-        found = [(node.lineno, f"|safe turns escaping off for {_dotted(node.node) or 'this value'}")
-                 for node in tree.find_all(nodes.Filter)
-                 if node.name == "safe" and _dotted(node.node) not in SAFE_HTML
-                 and not isinstance(node.node, nodes.Const)]  # the template's own markup
-        found += [(node.lineno, "autoescape false turns escaping off")
-                  for node in tree.find_all(nodes.ScopedEvalContextModifier)
-                  for option in node.options
-                  if option.key == "autoescape" and not _is_true(option.value)]
+        found = unescaped(self.environment.parse(self.overrides[name]), SAFE_HTML)
         hint = f"remove it: only {', '.join(sorted(SAFE_HTML))} hold HTML that sitegen made safe"
         return [Problem(self._where(name, line), f"{what}: text holding '<' would become markup", hint,
                         "warning") for line, what in found]
@@ -177,7 +108,8 @@ class Theme:
     def render(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
                root: str | None = None) -> str:
         prefix = "../" * path.count("/") if root is None else root
-        if name == "article.html" and self.own_article_page and "footer.html" not in self.overrides:
+        quick = name == "article.html" and self.own_article_page
+        if quick and "footer.html" not in self.overrides:
             return article_page(site, prefix, data)  # no template: no Jinja
         import jinja2
 
@@ -185,8 +117,7 @@ class Theme:
             return self.environment.get_template(template).render(site=site, path=path, root=prefix, **data)
 
         try:
-            if name == "article.html" and self.own_article_page:
-                # A site's own footer.html as base.html includes it: with every variable.
+            if quick:  # a site's own footer.html, as base.html includes it: with every variable
                 return article_page(site, prefix, data, fill("footer.html"))
             return fill(name)
         except jinja2.TemplateError as error:

@@ -158,24 +158,22 @@ def test_a_seed_the_forked_process_could_not_read_is_read_by_the_build(
 
 def test_a_first_builds_annotations_are_read_from_both_ends_never_skipped(site: Path) -> None:
     """The build takes the annotations from the first on, the forked process from the last back
-    (after the seeds), each stopping where the other has been: together they read every one."""
+    (after the seeds), each stopping where the other has been: together they read every one.
+    Here the build takes the first half, then waits for the forked process to be done."""
     first = look_ahead(site, site / "public")
     assert first is not None and first.first
     try:
         sources = first.sources()
         annotations = [path for path in sources.found if is_annotation(path)]
-        mine = []
-        for index, path in enumerate(annotations):
-            if not first.take(index):
-                break
-            mine.append(path)
-        assert all(not first.take(index) for index in range(len(mine) + 1, len(annotations)))
+        half = len(annotations) // 2
+        mine = [path for index, path in enumerate(annotations[:half]) if first.take(index)]
+        assert mine == annotations[: len(mine)]  # from the first on, up to where the other began
         first.seed_digests()
-        theirs = first.annotations_read()
+        theirs = first.annotations_read()  # once it has met what this process took
+        assert not any(first.take(index) for index in range(len(mine), len(annotations)))
     finally:
         first.close()
-    assert set(mine) | set(theirs) == set(annotations)
-    assert set(theirs) >= set(annotations[len(mine):])  # a file both took may be in both
+    assert set(theirs) >= set(annotations[len(mine):])  # every one after this process's
     for path, (found_digest, tags) in theirs.items():
         data = (site / path).read_bytes()
         assert found_digest == digest(data) and tags == quick_front_tags(data)
