@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 OK, CONTENT_ERROR, USAGE_ERROR = 0, 1, 2
 BROKEN_PIPE = 120
+INTERRUPTED = 130  # as a shell reports a command that SIGINT ended: 128 + 2
 
 
 class UsageError(Exception):
@@ -73,7 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sitegen: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
-        return OK
+        # Not success: `sitegen build && publish` must not publish a build that was stopped.
+        # (serve stops on Ctrl-C by design, and returns 0 itself.)
+        print("sitegen: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 def _parser() -> argparse.ArgumentParser:

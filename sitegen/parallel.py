@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -41,7 +42,7 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
     _task = (function, items)
     try:
         chunks = chunk_bounds(len(items), jobs)
-        with multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker) as pool:
+        with _pool(multiprocessing.get_context("fork"), jobs) as pool:
             parts = pool.imap(_run_chunk, chunks)
             for _ in range(len(chunks) - 1):
                 yield from next(parts)
@@ -76,10 +77,26 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def _pool(context: Any, jobs: int) -> Any:
+    """A pool whose workers never take Ctrl-C. A terminal sends SIGINT to every process of the
+    command: a worker it stopped mid-task would never send that task's result, and the pool, ended
+    by the caller's KeyboardInterrupt, would wait for it for ever. So the caller alone takes it,
+    and ending the pool ends the workers. They are forked with the signal blocked, so that none
+    takes one that comes before it ignores them (see _start_worker)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return context.Pool(jobs, initializer=_start_worker)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held meanwhile comes now
+
+
 def _start_worker() -> None:
-    """A worker collects garbage even when the caller has stopped the collector for itself, but
-    only its own: what it inherited is set aside (gc.freeze), so that no collection walks the
-    parent's objects, touching and so copying their pages."""
+    """A worker ignores Ctrl-C (see _pool). It collects garbage even when the caller has
+    stopped the collector for itself, but only its own: what it inherited is set aside
+    (gc.freeze), so that no collection walks the parent's objects, touching and so copying
+    their pages."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # which also drops one held while blocked
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     gc.freeze()
     gc.enable()
 

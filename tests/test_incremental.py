@@ -12,6 +12,8 @@ import os
 import pickle
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,7 +25,7 @@ from hypothesis import strategies as st
 
 from sitegen import ahead, cachefile, incremental, parallel
 from sitegen import cache as stored
-from sitegen.cli import main
+from sitegen.cli import INTERRUPTED, main
 from sitegen.progress import Progress
 from sitegen.seeds import parse_seed
 from sitegen.site import FEED_SIZE
@@ -31,6 +33,8 @@ from sitegen.theme import Theme
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import make_corpus
+
+REPO = Path(__file__).resolve().parent.parent
 
 SIZE = 24
 Capture = pytest.CaptureFixture[str]
@@ -340,12 +344,73 @@ def test_a_build_interrupted_while_workers_run_leaves_none_behind(
             raise interrupted[-1]
 
     monkeypatch.setattr(Progress, "advance", interrupting)
-    assert main(["build", "--root", str(site), "--jobs", "2"]) == 0
+    assert main(["build", "--root", str(site), "--jobs", "2"]) == INTERRUPTED
+    assert capsys.readouterr().err == "sitegen: interrupted\n"
     assert len(interrupted) == 1
     assert multiprocessing.active_children() == []
     monkeypatch.undo()
     build(site, capsys)
     assert_as_fresh(site, capsys)
+
+
+@pytest.mark.parametrize("cached", [True, False], ids=["cache", "no-cache"])
+def test_ctrl_c_on_a_terminal_ends_the_build_and_its_workers_and_keeps_public(
+        cached: bool, tmp_path: Path, capsys: Capture) -> None:
+    """A terminal sends Ctrl-C's SIGINT to every process of the command, workers included. The
+    build ends at once with 130 and one line, no traceback, no process left behind, public/ as
+    it was and no staging folder; the next build is whole. (Workers that took the signal
+    themselves once left the build waiting for their results for ever.)"""
+    root = tmp_path / "site"
+    make_corpus(root, 400, jobs=2)
+    assert main(["build", "--root", str(root), "-q"]) == 0
+    before = tree(root / "public")
+    shutil.rmtree(root / cachefile.CACHE)  # so that the build with the cache is a whole one too
+    importable = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=importable)
+    command = [sys.executable, "-m", "sitegen", "build", "--jobs", "2", *([] if cached else ["--no-cache"])]
+    child = subprocess.Popen(command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _pool_running(child.pid):  # the workers forked, the pool's threads started
+            assert child.poll() is None and time.monotonic() < deadline, "no pool ever ran"
+            time.sleep(0.002)
+        os.killpg(child.pid, signal.SIGINT)  # as the terminal does: the whole process group
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:  # hung: end it and its workers, so that the test fails alone
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert (child.returncode, out, err) == (INTERRUPTED, "", "sitegen: interrupted\n")
+    deadline = time.monotonic() + 10
+    while _group(child.pid):  # the workers end with their pool; the kernel may lag a little
+        assert time.monotonic() < deadline, f"left running: {_group(child.pid)}"
+        time.sleep(0.01)
+    assert tree(root / "public") == before
+    assert not list(root.glob(".public*"))
+    build(root, capsys)
+    assert_as_fresh(root, capsys)
+
+
+def _stat_fields(pid: str) -> list[str]:
+    """Fields of /proc/PID/stat after the command name: state, parent, process group, ..."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(") ")[2].split()
+    except OSError:  # ended meanwhile
+        return []
+
+
+def _pool_running(pid: int) -> bool:
+    children = [entry for entry in os.listdir("/proc") if entry.isdigit()
+                and _stat_fields(entry)[1:2] == [str(pid)]]
+    threads = len(os.listdir(f"/proc/{pid}/task")) if os.path.exists(f"/proc/{pid}/task") else 0
+    return len(children) >= 2 and threads >= 4  # a pool has three threads besides the main one
+
+
+def _group(pid: int) -> list[str]:
+    return [entry for entry in os.listdir("/proc") if entry.isdigit()
+            and _stat_fields(entry)[2:3] == [str(pid)] and _stat_fields(entry)[0] != "Z"]
 
 
 def test_seeds_parsed_by_workers_are_not_parsed_again_in_the_main_process(
