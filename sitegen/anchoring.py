@@ -23,6 +23,7 @@ FOLD = str.maketrans({
 })
 WHITESPACE = re.compile(r"\s+")
 SPECIAL_WHITESPACE = re.compile(r"[^\S ]\s*| \s+")  # any run but a lone space
+NOT_IN_SLUG = re.compile(r"[^a-z0-9]+")
 PARAGRAPH_BREAK = "\n"
 SUSPECT = {"\u2026": "an ellipsis", "\ufb01": "a ligature", "\ufb02": "a ligature",
            "\ufb00": "a ligature", "\ufb03": "a ligature", "\ufb04": "a ligature",
@@ -302,7 +303,7 @@ def _shorten(slug: str, limit: int) -> str:
 def slugify(text: str) -> str:
     ascii_text = text if text.isascii() else (
         unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return NOT_IN_SLUG.sub("-", ascii_text.lower()).strip("-")
 
 
 def selector_context(seed: Seed, start: int, end: int) -> tuple[str, str]:

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from sitegen import ahead, cachefile, incremental, parallel
 from sitegen import cache as stored
+from sitegen import site as sitepages
 from sitegen.cli import INTERRUPTED, main
 from sitegen.progress import Progress
 from sitegen.seeds import parse_seed
@@ -287,12 +288,14 @@ def test_worker_processes_give_the_same_output_after_every_kind_of_change(
         assert_as_fresh(site, capsys)
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_the_lists_pages_are_rendered_by_the_workers(
-        jobs: str, site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Index, tag and context pages are rendered together across the workers, each written
-    where it is rendered: the same bytes as a build without the cache."""
+@pytest.mark.parametrize(("jobs", "large"), [("1", True), ("2", True), ("2", False)])
+def test_the_lists_pages_of_a_large_site_are_rendered_by_the_workers(
+        jobs: str, large: bool, site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Index, tag and context pages of a large site are rendered together across the workers,
+    each written where it is rendered; those of a smaller one in the main process, which is
+    quicker than forking workers for them. The same bytes as a build without the cache."""
     monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    monkeypatch.setattr(sitepages, "PARALLEL_LISTS_FROM", 1 if large else SIZE + 1)
     main_process, in_main = os.getpid(), []
     render_page = Theme.render_page
 
@@ -304,7 +307,7 @@ def test_the_lists_pages_are_rendered_by_the_workers(
     monkeypatch.setattr(Theme, "render_page", counted)
     build(site, capsys, "--jobs", jobs)
     lists = {"index.html", "tag.html", "tags.html", "context.html", "context_index.html", "sitemap.xml"}
-    assert bool(lists & set(in_main)) == (jobs == "1")
+    assert bool(lists & set(in_main)) == (jobs == "1" or not large)
     assert_as_fresh(site, capsys)
     edit_context(site, 1)  # every page that cites it, and its own, again
     build(site, capsys, "--jobs", jobs)
@@ -314,6 +317,7 @@ def test_the_lists_pages_are_rendered_by_the_workers(
 def test_a_template_error_in_a_worker_is_reported_as_in_the_main_process(
         site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    monkeypatch.setattr(sitepages, "PARALLEL_LISTS_FROM", 1)
     build(site, capsys)
     (site / "templates").mkdir(exist_ok=True)
     (site / "templates" / "tag.html").write_text('{% extends "base.html" %}\n{% block main %}\n'
