@@ -73,6 +73,7 @@ from .cache import (
 )
 from .cachefile import CACHE
 from .fronttags import quick_front_tags
+from .markdown import pygments_css
 from .memo import NO_MEMO
 from .model import Article, Config, ContextEntry, Listing, Location, Problem, Seed, Site, UserError
 from .output import StagedOutput, exact_modes, make_folders, remove_leftovers
@@ -105,6 +106,7 @@ from .status import (
     is_annotation,
     is_context_entry,
     is_seed,
+    keeps_sources,
 )
 from .theme import TemplateRenderError, Theme
 
@@ -225,11 +227,13 @@ class _Build:
         self.ahead = ahead
         self.cache, _ = load(folder)
         self.new = Cache(saved=self.cache.saved, changes=self.cache.changes, saved_size=self.cache.saved_size)
-        self.loaded: dict[str, bytes] = {}  # the source files read and kept (not seeds/, content/)
+        self.loaded: dict[str, bytes] = {}  # the source files read and kept (see _bytes)
+        self.keep_bulk = False  # whether seeds/ and content/ are kept too (see _digests)
         self.digests: dict[str, bytes] = {}  # every source file's, by path
         self.seed_problems: dict[str, tuple[Problem, ...]] = {}  # of the seeds parsed in this process
         self.verified: dict[str, Entry] = {}  # output files found as written, by path
         self.writer: StagedOutput | None = None
+        self.unchecked: tuple[Theme, list[Problem]] | None = None  # a theme to check, its problems so far
         self.read: list[str] = []  # the source files read for their digests: maybe changed
         # of the annotations read, their tags and draft flag as quick_front_tags reads them
         self.fronts: dict[str, tuple[tuple[str, ...], bool] | None] = {}
@@ -272,9 +276,16 @@ class _Build:
             theme_problems: list[Problem] = []
             compiled = self.folder / "templates"
             compiled.mkdir(exist_ok=True)
-            theme = read_theme(sources, theme_problems, NO_MEMO, not site_known, compiled)
+            theme = read_theme(sources, theme_problems, NO_MEMO, False, compiled)
+            # When no article page needs a template, the templates are checked while the workers
+            # anchor (see _meanwhile): loading Jinja and them takes 25 ms they would wait for.
+            later = not site_known and theme.articles_without_jinja
+            if not site_known and not later:
+                theme_problems += theme.check()
             self.new.theme_problems = tuple(theme_problems) if not site_known else self.cache.theme_problems
-            problems += self.new.theme_problems
+            self.unchecked = (theme, theme_problems) if later else None
+            if not later:
+                problems += self.new.theme_problems
             contexts = {}
             for path, data in sources.contexts.items():
                 entry, entry_problems = parse_context(path, data)
@@ -294,6 +305,9 @@ class _Build:
                     with self.stages.time("anchor"):
                         articles = self._articles(digests, problems, (config, theme, contexts, site_key))
                         problems += self._seed_problems(digests)  # after: seeds parsed there are not again
+                        if later:
+                            self._meanwhile()  # if no worker started, it has not run yet
+                            problems += self.new.theme_problems
                     with self.stages.time("assemble"):
                         failed = any(problem.severity == "error" for problem in problems) or _fails_checks(
                             self.new.parsed.values(), contexts, self.options)
@@ -340,6 +354,7 @@ class _Build:
         older than its signature)."""
         digests = {}
         known_sources, new_sources = self.cache.sources, self.new.sources
+        self.keep_bulk = not known_sources and keeps_sources(found)  # every one will be parsed
         # A first build's seeds, and its last annotations, are read by the look-ahead process
         # while this one reads the rest.
         reading_ahead = self.ahead if read_ahead and self.ahead is not None and self.ahead.first else None
@@ -361,6 +376,8 @@ class _Build:
             digests[path] = self._digest_of(path, problems)
         read = reading_ahead.seed_digests() if reading_ahead else {}
         annotations = reading_ahead.annotations_read() if reading_ahead else {}
+        if reading_ahead is not None and self.keep_bulk:
+            self.loaded.update(reading_ahead.kept)
         for path in later:
             if path in read:
                 digests[path] = read[path]
@@ -381,11 +398,12 @@ class _Build:
 
     def _bytes(self, path: str, problems: list[Problem] | None = None) -> bytes:
         """A source file's bytes; those of articles are read again whenever they are needed, so
-        that a site of 100,000 articles is never held in memory."""
+        that a site of 100,000 articles is never held in memory, unless a first build keeps
+        them (see status.keeps_sources): its workers then parse what was read for the digests."""
         data = self.loaded.get(path)
         if data is None:
             data = read_source(self.root, path, [] if problems is None else problems) or b""
-            if not path.startswith(BULK):
+            if not path.startswith(BULK) or self.keep_bulk:
                 self.loaded[path] = data
         return data
 
@@ -436,7 +454,8 @@ class _Build:
             self.progress.start("anchor", len(todo))
         rest = [path for path in todo if path not in self.fresh]
         # Closed however the loop ends, so that an interrupted build leaves no worker behind.
-        with contextlib.closing(parallel_imap(self._record_of, rest, self.options.jobs)) as anchored:
+        with contextlib.closing(parallel_imap(self._record_of, rest, self.options.jobs,
+                                              self._meanwhile)) as anchored:
             outcomes = chain(((path, self.fresh[path]) for path in todo if path in self.fresh),
                              zip(rest, anchored, strict=True))
             for path, (record, found, seed_problems, early) in outcomes:
@@ -491,6 +510,17 @@ class _Build:
         listings += [_Tags(tags) for tags, draft in fronts if not draft or self.options.drafts]  # type: ignore[misc]
         shared = shared_of(config, theme, contexts, tag_names(group_tags(listings)))  # type: ignore[arg-type]
         return shared, shared_digest_of(self, site_key, shared)
+
+    def _meanwhile(self) -> None:
+        """What this process does while the workers anchor, once: check the templates left
+        unchecked, and ready what only the site's lists need."""
+        if self.unchecked is None:
+            return
+        theme, found = self.unchecked
+        self.unchecked = None
+        found += theme.check()
+        self.new.theme_problems = tuple(found)
+        pygments_css()  # kept for the stylesheet the build writes last
 
     def _front_of(self, path: str) -> tuple[tuple[str, ...], bool] | None:
         """In a worker: an annotation's tags and draft flag, from its front matter."""

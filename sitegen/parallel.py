@@ -31,10 +31,13 @@ def parallel_map(function: Callable[[Item], Result], items: Sequence[Item],
 
 
 def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
-                  jobs: int) -> Iterator[Result]:
-    """Like parallel_map, but yields each result in order as soon as it is ready."""
+                  jobs: int, meanwhile: Callable[[], None] = lambda: None) -> Iterator[Result]:
+    """Like parallel_map, but yields each result in order as soon as it is ready. `meanwhile`
+    runs in this process once the workers have their work (at once, without workers): this
+    process has nothing else to do until their first results come."""
     jobs = min(jobs, len(items) // MIN_ITEMS_PER_WORKER)
     if jobs < 2 or not _can_fork():
+        meanwhile()
         yield from map(function, items)
         return
     import multiprocessing
@@ -44,6 +47,7 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
         chunks = chunk_bounds(len(items), jobs)
         with _pool(multiprocessing.get_context("fork"), jobs) as pool:
             parts = pool.imap(_run_chunk, chunks)
+            meanwhile()
             for _ in range(len(chunks) - 1):
                 yield from next(parts)
             last = next(parts)

@@ -59,6 +59,11 @@ class Theme:
         # article.html and base.html.
         self.own_article_page = not ARTICLE_TEMPLATES & overrides.keys()
 
+    @property
+    def articles_without_jinja(self) -> bool:
+        """Whether article pages are written without any template (see render)."""
+        return self.own_article_page and "footer.html" not in self.overrides
+
     @cached_property
     def environment(self) -> jinja2.Environment:
         import jinja2
@@ -109,7 +114,7 @@ class Theme:
                root: str | None = None) -> str:
         prefix = "../" * path.count("/") if root is None else root
         quick = name == "article.html" and self.own_article_page
-        if quick and "footer.html" not in self.overrides:
+        if quick and self.articles_without_jinja:
             return article_page(site, prefix, data)  # no template: no Jinja
         import jinja2
 
