@@ -156,11 +156,13 @@ def group_tags(articles: Iterable[Listing]) -> list[Tag]:
     """Tags that differ only in case or spacing are one tag, named by its most used spelling."""
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     members: dict[str, list[Listing]] = defaultdict(list)
+    slugs: dict[str, str] = {}  # a site has few tags, each on many articles: each made once
     for article in articles:
-        for slug in dict.fromkeys(slugify(tag) for tag in article.tags):
+        named = [(slugs.get(tag) or slugs.setdefault(tag, slugify(tag)), tag) for tag in article.tags]
+        for slug in dict.fromkeys(slug for slug, _ in named):
             members[slug].append(article)
-        for tag in article.tags:
-            spellings[slugify(tag)][tag] += 1
+        for slug, tag in named:
+            spellings[slug][tag] += 1
     tags = []
     for slug in sorted(members):
         name = min(spellings[slug].items(), key=lambda item: (-item[1], item[0]))[0]

@@ -7,7 +7,6 @@ public/ with a `--no-cache` build of the same sources into another folder.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import pickle
 import re
@@ -31,6 +30,7 @@ from sitegen.progress import Progress
 from sitegen.seeds import parse_seed
 from sitegen.site import FEED_SIZE
 from sitegen.theme import Theme
+from tests.test_parallel import child_processes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import make_corpus
@@ -351,7 +351,7 @@ def test_a_build_interrupted_while_workers_run_leaves_none_behind(
     assert main(["build", "--root", str(site), "--jobs", "2"]) == INTERRUPTED
     assert capsys.readouterr().err == "sitegen: interrupted\n"
     assert len(interrupted) == 1
-    assert multiprocessing.active_children() == []
+    assert child_processes() == []
     monkeypatch.undo()
     build(site, capsys)
     assert_as_fresh(site, capsys)
@@ -376,7 +376,7 @@ def test_ctrl_c_on_a_terminal_ends_the_build_and_its_workers_and_keeps_public(
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while not _pool_running(child.pid):  # the workers forked, the pool's threads started
+        while not _pool_running(child.pid):  # the workers forked and started
             assert child.poll() is None and time.monotonic() < deadline, "no pool ever ran"
             time.sleep(0.002)
         os.killpg(child.pid, signal.SIGINT)  # as the terminal does: the whole process group
@@ -406,10 +406,19 @@ def _stat_fields(pid: str) -> list[str]:
 
 
 def _pool_running(pid: int) -> bool:
+    """Whether two workers run: children that ignore Ctrl-C, as workers do once started."""
     children = [entry for entry in os.listdir("/proc") if entry.isdigit()
                 and _stat_fields(entry)[1:2] == [str(pid)]]
-    threads = len(os.listdir(f"/proc/{pid}/task")) if os.path.exists(f"/proc/{pid}/task") else 0
-    return len(children) >= 2 and threads >= 4  # a pool has three threads besides the main one
+    return sum(_ignores_ctrl_c(child) for child in children) >= 2
+
+
+def _ignores_ctrl_c(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            ignored = next(line for line in status if line.startswith("SigIgn:")).split()[1]
+    except (OSError, StopIteration):  # ended meanwhile
+        return False
+    return bool(int(ignored, 16) & 1 << (signal.SIGINT - 1))
 
 
 def _group(pid: int) -> list[str]:

@@ -1,15 +1,32 @@
-"""parallel_imap: results in order, and no worker process left once the results are taken; the
-chunks it sends shrink towards the end."""
+"""parallel_imap: results in order, a worker's exception raised in the caller, and no worker
+process left however the results are taken; the chunks it sends shrink towards the end."""
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
+import os
+import signal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sitegen import parallel
+
+
+def child_processes() -> list[int]:
+    """The processes this one started and has not waited for (running, or ended unreaped)."""
+    mine = str(os.getpid())
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rpartition(") ")[2].split()
+        except OSError:  # ended meanwhile
+            continue
+        if fields[1] == mine:
+            found.append(int(entry))
+    return found
 
 
 def square(number: int) -> int:
@@ -29,7 +46,7 @@ def test_no_worker_is_left_once_every_result_is_taken_without_asking_for_the_end
     results = parallel.parallel_imap(square, items, 2)
     taken = [next(results) for _ in items]
     assert taken == [square(item) for item in items]
-    assert multiprocessing.active_children() == []
+    assert child_processes() == []
     results.close()
 
 
@@ -56,3 +73,49 @@ def test_workers_collect_garbage_when_the_caller_has_stopped_the_collector() -> 
         assert set(parallel.parallel_imap(collecting, items, 2)) == {True}
     finally:
         gc.enable()
+
+
+def failing(number: int) -> int:
+    if number == 3 * parallel.MIN_ITEMS_PER_WORKER:
+        raise ValueError(f"no square for {number}")
+    return number
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_caller_and_no_worker_is_left() -> None:
+    items = list(range(5 * parallel.MIN_ITEMS_PER_WORKER))
+    taken = []
+    with pytest.raises(ValueError, match=f"no square for {3 * parallel.MIN_ITEMS_PER_WORKER}"):
+        taken.extend(parallel.parallel_imap(failing, items, 2))
+    assert taken == items[: len(taken)] and len(taken) <= 3 * parallel.MIN_ITEMS_PER_WORKER
+    assert child_processes() == []
+
+
+def test_a_caller_that_stops_early_leaves_no_worker() -> None:
+    results = parallel.parallel_imap(square, list(range(8 * parallel.MIN_ITEMS_PER_WORKER)), 2)
+    assert next(results) == 0
+    results.close()  # as an interrupted build's loop does
+    assert child_processes() == []
+
+
+def ending(number: int) -> int:
+    if number == 2 * parallel.MIN_ITEMS_PER_WORKER:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel does to a process out of memory
+    return number
+
+
+def test_a_worker_that_dies_fails_the_caller_instead_of_leaving_it_waiting() -> None:
+    with pytest.raises(parallel.WorkerError, match="ended without finishing"):
+        list(parallel.parallel_imap(ending, list(range(5 * parallel.MIN_ITEMS_PER_WORKER)), 2))
+    assert child_processes() == []
+
+
+def test_meanwhile_runs_once_the_workers_have_their_work_or_at_once_without_workers() -> None:
+    ran: list[int] = []
+
+    def count_workers() -> None:
+        ran.append(len(child_processes()))
+
+    for count in (4 * parallel.MIN_ITEMS_PER_WORKER, 3):  # shared out; too few to share
+        results = parallel.parallel_imap(square, list(range(count)), 2, count_workers)
+        assert list(results) == [square(item) for item in range(count)]
+    assert ran == [2, 0]
