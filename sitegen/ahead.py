@@ -28,17 +28,7 @@ from typing import Any, NamedTuple
 
 from . import cachefile
 from .fronttags import quick_front_tags
-from .status import (
-    MARKER,
-    SourceSignature,
-    as_left,
-    digest,
-    is_annotation,
-    is_seed,
-    keeps_sources,
-    read_bytes,
-    scan_sources,
-)
+from .status import MARKER, SourceSignature, as_left, digest, is_annotation, is_seed, read_bytes, scan_sources
 
 # The two marks of a first build's annotations (see Ahead.take), in a page both processes share:
 # where the build's files end, and where the forked process's begin (none of them yet: 2**32 - 1).
@@ -67,7 +57,6 @@ class Ahead:
         self.started = started
         self.first = first  # a first build: the seeds' digests come second, not the outputs
         self.marks = marks  # shared with the forked process: see take()
-        self.kept: dict[str, bytes] = {}  # a first build's files read there, if kept (see keeps_sources)
 
     def sources(self) -> Sources | None:
         """The source files found, or None if the process failed: the build then looks itself."""
@@ -83,7 +72,8 @@ class Ahead:
     def seed_digests(self) -> dict[str, bytes]:
         """For a first build, the digest of each seed file found (those read: an unreadable one
         is left to the build to report); after the sources, before anything else is asked."""
-        return self._digests_and_kept()
+        answer = self._next() if self.first else None
+        return answer if isinstance(answer, dict) else {}
 
     def take(self, index: int) -> bool:
         """For a first build: whether this process is to read the index-th annotation file of
@@ -99,17 +89,8 @@ class Ahead:
     def annotations_read(self) -> dict[str, tuple[bytes, Any]]:
         """For a first build, after the seeds' digests: each annotation file the forked process
         took and could read, as (digest, quick_front_tags of its bytes)."""
-        return self._digests_and_kept()
-
-    def _digests_and_kept(self) -> dict[str, Any]:
-        """The next answer of a first build: what was found of each file read, and the bytes
-        of those files, which go to `kept` (none unless keeps_sources)."""
         answer = self._next() if self.first else None
-        if not (isinstance(answer, tuple) and len(answer) == 2):
-            return {}
-        found, kept = answer
-        self.kept.update(kept)
-        return found  # type: ignore[no-any-return]
+        return answer if isinstance(answer, dict) else {}
 
     def _next(self) -> Any:
         try:
@@ -149,12 +130,11 @@ def look_ahead(root: Path, out: Path) -> Ahead | None:
                 # while the output folder is checked.
                 sending = threading.Thread(target=_send, args=(pipe, (found, refused)))
                 sending.start()
-                keep = first and keeps_sources(found)
-                later = _seed_digests(root, found, keep) if first else _outputs(out, folder)
+                later = _seed_digests(root, found) if first else _outputs(out, folder)
                 sending.join()
                 _send(pipe, later)
                 if first:
-                    _send(pipe, _annotations_read(root, found, marks, keep))
+                    _send(pipe, _annotations_read(root, found, marks))
         finally:
             os._exit(0)
     os.close(writer)
@@ -168,25 +148,19 @@ def _send(pipe: Any, answer: Any) -> None:
         pipe.flush()
 
 
-def _seed_digests(root: Path, found: dict[str, SourceSignature],
-                  keep: bool) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """Each seed's digest, and with `keep` its bytes."""
-    digests, kept = {}, {}
+def _seed_digests(root: Path, found: dict[str, SourceSignature]) -> dict[str, bytes]:
+    digests = {}
     for path in filter(is_seed, found):
         with contextlib.suppress(OSError):
-            data = read_bytes(f"{root}/{path}")
-            digests[path] = digest(data)
-            if keep:
-                kept[path] = data
-    return digests, kept
+            digests[path] = digest(read_bytes(f"{root}/{path}"))
+    return digests
 
 
-def _annotations_read(root: Path, found: dict[str, SourceSignature], marks: memoryview,
-                      keep: bool) -> tuple[dict[str, tuple[bytes, Any]], dict[str, bytes]]:
-    """The annotation files the build has not taken, from the last one back (see Ahead.take),
-    and with `keep` their bytes."""
+def _annotations_read(root: Path, found: dict[str, SourceSignature],
+                      marks: memoryview) -> dict[str, tuple[bytes, Any]]:
+    """The annotation files the build has not taken, from the last one back (see Ahead.take)."""
     paths = [path for path in found if is_annotation(path)]
-    answers, kept = {}, {}
+    answers = {}
     for index in range(len(paths) - 1, -1, -1):
         if index < marks[MINE]:
             break
@@ -194,9 +168,7 @@ def _annotations_read(root: Path, found: dict[str, SourceSignature], marks: memo
         with contextlib.suppress(OSError):
             data = read_bytes(f"{root}/{paths[index]}")
             answers[paths[index]] = (digest(data), quick_front_tags(data))
-            if keep:
-                kept[paths[index]] = data
-    return answers, kept
+    return answers
 
 
 def _outputs(out: Path, folder: Path) -> tuple[cachefile.Identity, int, frozenset[str]] | None:

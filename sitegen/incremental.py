@@ -106,7 +106,6 @@ from .status import (
     is_annotation,
     is_context_entry,
     is_seed,
-    keeps_sources,
 )
 from .theme import TemplateRenderError, Theme
 
@@ -227,8 +226,7 @@ class _Build:
         self.ahead = ahead
         self.cache, _ = load(folder)
         self.new = Cache(saved=self.cache.saved, changes=self.cache.changes, saved_size=self.cache.saved_size)
-        self.loaded: dict[str, bytes] = {}  # the source files read and kept (see _bytes)
-        self.keep_bulk = False  # whether seeds/ and content/ are kept too (see _digests)
+        self.loaded: dict[str, bytes] = {}  # the source files read and kept (not seeds/, content/)
         self.digests: dict[str, bytes] = {}  # every source file's, by path
         self.seed_problems: dict[str, tuple[Problem, ...]] = {}  # of the seeds parsed in this process
         self.verified: dict[str, Entry] = {}  # output files found as written, by path
@@ -354,7 +352,6 @@ class _Build:
         older than its signature)."""
         digests = {}
         known_sources, new_sources = self.cache.sources, self.new.sources
-        self.keep_bulk = not known_sources and keeps_sources(found)  # every one will be parsed
         # A first build's seeds, and its last annotations, are read by the look-ahead process
         # while this one reads the rest.
         reading_ahead = self.ahead if read_ahead and self.ahead is not None and self.ahead.first else None
@@ -376,8 +373,6 @@ class _Build:
             digests[path] = self._digest_of(path, problems)
         read = reading_ahead.seed_digests() if reading_ahead else {}
         annotations = reading_ahead.annotations_read() if reading_ahead else {}
-        if reading_ahead is not None and self.keep_bulk:
-            self.loaded.update(reading_ahead.kept)
         for path in later:
             if path in read:
                 digests[path] = read[path]
@@ -398,12 +393,11 @@ class _Build:
 
     def _bytes(self, path: str, problems: list[Problem] | None = None) -> bytes:
         """A source file's bytes; those of articles are read again whenever they are needed, so
-        that a site of 100,000 articles is never held in memory, unless a first build keeps
-        them (see status.keeps_sources): its workers then parse what was read for the digests."""
+        that a site of 100,000 articles is never held in memory."""
         data = self.loaded.get(path)
         if data is None:
             data = read_source(self.root, path, [] if problems is None else problems) or b""
-            if not path.startswith(BULK) or self.keep_bulk:
+            if not path.startswith(BULK):
                 self.loaded[path] = data
         return data
 

@@ -42,18 +42,6 @@ def is_annotation(path: str) -> bool:
     return path.startswith("content/") and path.endswith(".md") and not is_context_entry(path)
 
 
-# A first build reads every seed and annotation for its digest: it keeps their bytes for its
-# workers, who would read them all again, while they take at most this much (10,000 articles).
-KEEP_SOURCES_UP_TO = 64 << 20
-
-
-def keeps_sources(found: dict[str, SourceSignature]) -> bool:
-    """Whether the bytes of the seeds and annotations found are kept once read (see above)."""
-    size = sum(_SOURCE_SIGNATURE.unpack(signature)[0] for path, signature in found.items()
-               if is_seed(path) or is_annotation(path))
-    return size <= KEEP_SOURCES_UP_TO
-
-
 def read_bytes(path: str) -> bytes:
     """A file's bytes in four system calls, where a file object makes seven (it also asks the
     file's size and whether it is a terminal, and where it stands)."""

@@ -17,7 +17,7 @@ import pytest
 
 from sitegen import ahead as ahead_module
 from sitegen import cache as stored
-from sitegen import incremental, parallel, status
+from sitegen import incremental
 from sitegen.ahead import look_ahead
 from sitegen.build import Options
 from sitegen.cachefile import CACHE
@@ -143,11 +143,10 @@ def test_a_seed_the_forked_process_could_not_read_is_read_by_the_build(
         site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
     real = ahead_module._seed_digests
 
-    def missing_one(root: Path, found: Any, keep: bool) -> Any:
-        digests, kept = real(root, found, keep)
+    def missing_one(root: Path, found: Any) -> Any:
+        digests = real(root, found)
         del digests[sorted(digests)[0]]
-        kept.pop(sorted(digests)[0], None)
-        return digests, kept
+        return digests
 
     monkeypatch.setattr(ahead_module, "_seed_digests", missing_one)  # in the forked process
     build(site, capsys)
@@ -178,36 +177,6 @@ def test_a_first_builds_annotations_are_read_from_both_ends_never_skipped(site: 
     for path, (found_digest, tags) in theirs.items():
         data = (site / path).read_bytes()
         assert found_digest == digest(data) and tags == quick_front_tags(data)
-
-
-@pytest.mark.parametrize("keep", [True, False])
-def test_a_first_build_reads_each_seed_and_annotation_once(
-        site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, keep: bool) -> None:
-    """What the forked process and the build read for the digests is kept, and the workers parse
-    it without reading the files again; unless the files are too many to keep (a site of more
-    than some 10,000 articles), when each worker reads those it parses."""
-    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)  # workers, at this size
-    if not keep:
-        monkeypatch.setattr(status, "KEEP_SOURCES_UP_TO", 0)
-    log = tmp_path / "read.log"
-
-    def logged(read: Any) -> Any:
-        def reading(*arguments: Any) -> Any:
-            path = str(arguments[-2] if len(arguments) == 3 else arguments[0])
-            descriptor = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)  # from every process
-            os.write(descriptor, f"{path.rpartition(str(site))[2].lstrip('/')}\n".encode())
-            os.close(descriptor)
-            return read(*arguments)
-        return reading
-
-    monkeypatch.setattr(ahead_module, "read_bytes", logged(ahead_module.read_bytes))  # the forked process
-    monkeypatch.setattr(incremental, "read_source", logged(incremental.read_source))  # the build, its workers
-    build(site, capsys, "--jobs", "2")
-    reads = log.read_text().split()
-    articles = [path for path in reads if path.startswith(("seeds/", "content/a"))]
-    assert len(set(articles)) == 2 * SIZE
-    assert (len(articles) == len(set(articles))) == keep
-    assert_as_fresh(site, capsys)
 
 
 @pytest.mark.parametrize("build_takes", [False, True])
