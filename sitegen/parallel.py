@@ -41,20 +41,26 @@ def parallel_map(function: Callable[[Item], Result], items: Sequence[Item],
     return list(parallel_imap(function, items, jobs))
 
 
-def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item],
-                  jobs: int, meanwhile: Callable[[], None] = lambda: None) -> Iterator[Result]:
+def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item], jobs: int,
+                  meanwhile: Callable[[], None] = lambda: None,
+                  after: Callable[[list[Result]], list[Result]] | None = None) -> Iterator[Result]:
     """Like parallel_map, but yields each result in order as soon as it is ready. `meanwhile`
     runs in this process once the workers have their work (at once, without workers): this
-    process has nothing else to do until their first results come.
+    process has nothing else to do until their first results come. `after` takes the results
+    of each chunk of items, where they were made, and gives those to yield.
 
     An exception raised by `function` in a worker is raised here; however the iteration ends,
     no worker is left running."""
     jobs = min(jobs, len(items) // MIN_ITEMS_PER_WORKER)
     if jobs < 2 or not hasattr(os, "fork"):
         meanwhile()
-        yield from map(function, items)
+        if after is None:
+            yield from map(function, items)
+            return
+        for start, end in chunk_bounds(len(items), 1):
+            yield from after([function(items[position]) for position in range(start, end)])
         return
-    workers = _Workers(function, items, chunk_bounds(len(items), jobs), jobs)
+    workers = _Workers(_chunk_of(function, after), items, chunk_bounds(len(items), jobs), jobs)
     try:
         meanwhile()
         yield from workers.results()
@@ -78,10 +84,18 @@ def chunk_bounds(count: int, jobs: int) -> list[tuple[int, int]]:
     return chunks
 
 
+def _chunk_of(function: Callable[[Any], Any], after: Callable[[list[Any]], list[Any]] | None
+              ) -> Callable[[Sequence[Any], int, int], list[Any]]:
+    def chunk(items: Sequence[Any], start: int, end: int) -> list[Any]:
+        results = [function(items[position]) for position in range(start, end)]
+        return results if after is None else after(results)
+    return chunk
+
+
 class _Workers:
     """Forked workers, each with a pipe of chunk numbers to do and a pipe of answers."""
 
-    def __init__(self, function: Callable[[Any], Any], items: Sequence[Any],
+    def __init__(self, chunk: Callable[[Sequence[Any], int, int], list[Any]], items: Sequence[Any],
                  chunks: list[tuple[int, int]], jobs: int) -> None:
         self.chunks = chunks
         self.sent = 0  # chunks handed out so far, in order
@@ -96,7 +110,7 @@ class _Workers:
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             for _ in range(jobs):
-                self._fork(function, items)
+                self._fork(chunk, items)
             for _ in range(IN_FLIGHT):
                 for answers in self.answers:
                     self._send(answers)
@@ -106,7 +120,7 @@ class _Workers:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held meanwhile comes now
 
-    def _fork(self, function: Callable[[Any], Any], items: Sequence[Any]) -> None:
+    def _fork(self, chunk: Callable[[Sequence[Any], int, int], list[Any]], items: Sequence[Any]) -> None:
         task_out, task_in = os.pipe()
         answer_out, answer_in = os.pipe()
         pid = os.fork()
@@ -114,7 +128,7 @@ class _Workers:
             try:
                 for descriptor in (task_in, answer_out, *self.tasks.values(), *self.answers):
                     os.close(descriptor)  # an earlier worker's pipe held open here never ends
-                _serve(function, items, self.chunks, task_out, answer_in)
+                _serve(chunk, items, self.chunks, task_out, answer_in)
             finally:
                 os._exit(0)
         os.close(task_out)
@@ -175,8 +189,8 @@ class _Workers:
         self.answers.clear()
 
 
-def _serve(function: Callable[[Any], Any], items: Sequence[Any], chunks: list[tuple[int, int]],
-           tasks: int, answers: int) -> None:
+def _serve(chunk: Callable[[Sequence[Any], int, int], list[Any]], items: Sequence[Any],
+           chunks: list[tuple[int, int]], tasks: int, answers: int) -> None:
     """In a worker: each chunk whose number comes, done and answered, until the tasks end.
 
     A worker ignores Ctrl-C (see _Workers). It collects garbage even when the caller has stopped
@@ -192,7 +206,7 @@ def _serve(function: Callable[[Any], Any], items: Sequence[Any], chunks: list[tu
             index = int.from_bytes(number, "little")
             start, end = chunks[index]
             try:
-                answer = (index, True, [function(items[position]) for position in range(start, end)])
+                answer = (index, True, chunk(items, start, end))
             except BaseException as error:  # raised again in the caller
                 answer = (index, False, error)
             try:

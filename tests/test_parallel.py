@@ -119,3 +119,16 @@ def test_meanwhile_runs_once_the_workers_have_their_work_or_at_once_without_work
         results = parallel.parallel_imap(square, list(range(count)), 2, count_workers)
         assert list(results) == [square(item) for item in range(count)]
     assert ran == [2, 0]
+
+
+def made_where(results: list[int]) -> list[tuple[int, int]]:
+    return [(result, os.getpid()) for result in results]
+
+
+def test_after_takes_each_chunks_results_in_the_process_that_made_them() -> None:
+    """As the build writes a chunk's pages together, apart from rendering them."""
+    for count, shared_out in ((4 * parallel.MIN_ITEMS_PER_WORKER, True), (3, False)):
+        results = list(parallel.parallel_imap(square, list(range(count)), 2, after=made_where))
+        assert [result for result, _ in results] == [square(item) for item in range(count)]
+        where = {pid for _, pid in results}
+        assert where == {os.getpid()} if not shared_out else len(where) == 2 and os.getpid() not in where
