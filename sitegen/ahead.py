@@ -127,14 +127,16 @@ def look_ahead(root: Path, out: Path) -> Ahead | None:
             found = scan_sources(root, refused)
             with open(writer, "wb") as pipe:
                 # A pipe holds 64 KB: the rest of the sources' answer goes as the build reads it,
-                # while the output folder is checked.
+                # while the output folder is checked, or a first build's files are read: all
+                # of them, often, before the build has imported what it needs to ask.
                 sending = threading.Thread(target=_send, args=(pipe, (found, refused)))
                 sending.start()
                 later = _seed_digests(root, found) if first else _outputs(out, folder)
+                annotations = _annotations_read(root, found, marks) if first else None
                 sending.join()
                 _send(pipe, later)
                 if first:
-                    _send(pipe, _annotations_read(root, found, marks))
+                    _send(pipe, annotations)
         finally:
             os._exit(0)
     os.close(writer)

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -156,10 +157,21 @@ def test_a_seed_the_forked_process_could_not_read_is_read_by_the_build(
     assert_as_fresh(site, capsys)
 
 
-def test_a_first_builds_annotations_are_read_from_both_ends_never_skipped(site: Path) -> None:
+def test_a_first_builds_annotations_are_read_from_both_ends_never_skipped(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The build takes the annotations from the first on, the forked process from the last back
     (after the seeds), each stopping where the other has been: together they read every one.
-    Here the build takes the first half, then waits for the forked process to be done."""
+    Here the build takes the first half before the forked process begins on them (it waits for
+    that: it is usually done before the build asks), then waits for it to be done."""
+    real = ahead_module._annotations_read
+
+    def after_the_first_half(root: Path, found: Any, marks: Any) -> Any:  # in the forked process
+        deadline = time.monotonic() + 10
+        while marks[ahead_module.MINE] < SIZE // 2 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return real(root, found, marks)
+
+    monkeypatch.setattr(ahead_module, "_annotations_read", after_the_first_half)
     first = look_ahead(site, site / "public")
     assert first is not None and first.first
     try:
@@ -167,7 +179,7 @@ def test_a_first_builds_annotations_are_read_from_both_ends_never_skipped(site: 
         annotations = [path for path in sources.found if is_annotation(path)]
         half = len(annotations) // 2
         mine = [path for index, path in enumerate(annotations[:half]) if first.take(index)]
-        assert mine == annotations[: len(mine)]  # from the first on, up to where the other began
+        assert mine == annotations[:half]  # from the first on
         first.seed_digests()
         theirs = first.annotations_read()  # once it has met what this process took
         assert not any(first.take(index) for index in range(len(mine), len(annotations)))
