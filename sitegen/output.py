@@ -196,17 +196,18 @@ def exact_modes() -> bool:
     return mask & 0o022 == mask
 
 
-def make_folders(base: str, folder: str, made: set[str], exact: bool) -> None:
+def make_folders(base: str, folder: str, made: set[str], exact: bool, base_fd: int | None = None) -> None:
     """base/folder and the folders above it that are not in `made` (one mkdir each, no stat),
-    with mode 0755 (a chmod each unless `exact`: see exact_modes); `made` gets them."""
+    with mode 0755 (a chmod each unless `exact`: see exact_modes); `made` gets them. With
+    `base_fd`, base is the folder that descriptor holds (base itself is then '')."""
     parts = folder.split("/")
     for depth in range(1, len(parts) + 1):
         partial = "/".join(parts[:depth])
         if partial not in made:
             with contextlib.suppress(FileExistsError):  # made by another worker
-                os.mkdir(os.path.join(base, partial), DIRECTORY_MODE)
+                os.mkdir(os.path.join(base, partial), DIRECTORY_MODE, dir_fd=base_fd)
             if not exact:
-                os.chmod(os.path.join(base, partial), DIRECTORY_MODE)
+                os.chmod(os.path.join(base, partial), DIRECTORY_MODE, dir_fd=base_fd)
             made.add(partial)
 
 

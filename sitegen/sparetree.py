@@ -127,14 +127,6 @@ def _link_at(source: int, into: int, paths: list[str], exact: bool) -> None:
     for path in paths:
         folder = path.rpartition("/")[0]
         if folder not in made:
-            parts = folder.split("/")
-            for depth in range(1, len(parts) + 1):
-                partial = "/".join(parts[:depth])
-                if partial not in made:
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(partial, DIRECTORY_MODE, dir_fd=into)
-                    if not exact:
-                        os.chmod(partial, DIRECTORY_MODE, dir_fd=into)
-                    made.add(partial)
+            make_folders("", folder, made, exact, into)
         with contextlib.suppress(FileNotFoundError):  # taken out of the new tree meanwhile
             os.link(path, path, src_dir_fd=source, dst_dir_fd=into)
