@@ -10,6 +10,7 @@ process (its lists): two things at once on two processors, where linking afterwa
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import signal
 import zlib
@@ -20,6 +21,9 @@ from .output import DIRECTORY_MODE, exact_modes, make_folders
 from .status import Entry
 
 LINKERS = 2  # threads that link a spare tree: the system calls run side by side, out of the GIL
+# The two marks of an EarlyLinker's paths, in a page both processes share: where the forked
+# process's end, and where the build's begin (none yet: all of them).
+LINKER, BUILD = 0, 1
 
 
 def link_tree(source: Path, target: Path, files: Mapping[str, Entry]) -> None:
@@ -51,24 +55,29 @@ class EarlyLinker:
     """A spare tree at `target` being linked, by a forked process, to `files` of the new tree at
     `staging`: the files written so far. The process holds the new tree by a descriptor, so the
     tree may be swapped in meanwhile; `finish` then brings the spare to the site as it turned
-    out (a file written again is a new file, and pages came after)."""
+    out (a file written again is a new file, and pages came after). The process links the
+    files from the first on; the build, once it has nothing else to do, from the last one back
+    (see _take_from_the_end)."""
 
     def __init__(self, staging: Path, target: Path, files: Mapping[str, Entry]) -> None:
         self.target = target
         self.files = dict(files)
+        self.paths = sorted(self.files)
         self.exact = exact_modes()
+        self.marks = memoryview(mmap.mmap(-1, 8)).cast("I")  # shared after the fork
+        self.marks[LINKER], self.marks[BUILD] = 0, len(self.paths)
         _make_root(target, self.exact)
         source = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             into = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
-                self.pid: int | None = self._fork(source, into, sorted(self.files))
+                self.pid: int | None = self._fork(source, into)
             finally:
                 os.close(into)
         finally:
             os.close(source)
 
-    def _fork(self, source: int, into: int, paths: list[str]) -> int:
+    def _fork(self, source: int, into: int) -> int:
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             pid = os.fork()
@@ -76,7 +85,7 @@ class EarlyLinker:
                 code = 1
                 try:
                     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build takes Ctrl-C, and ends it
-                    _link_at(source, into, paths, self.exact)
+                    _link_at(source, into, self.paths, self.exact, self.marks)
                     code = 0
                 finally:
                     os._exit(code)
@@ -89,6 +98,7 @@ class EarlyLinker:
         in) exactly, linking what the process did not. False if the process failed (no hard
         links here, say): the spare is then as the process left it."""
         assert self.pid is not None
+        self._take_from_the_end(source)
         _, status = os.waitpid(self.pid, 0)
         self.pid = None
         if status != 0:
@@ -106,6 +116,23 @@ class EarlyLinker:
         link_files(str(source), target, rest, self.exact)
         return True
 
+    def _take_from_the_end(self, source: Path) -> None:
+        """Link the paths from the last one back while the process links them from the first
+        on, until the two meet. Each side marks a path as its own before linking it and stops at
+        the first the other has marked: a path may be linked by both (the second finds it there),
+        never by neither."""
+        made, target = {""}, str(self.target)
+        for index in range(len(self.paths) - 1, -1, -1):
+            if index < self.marks[LINKER]:
+                break
+            self.marks[BUILD] = index
+            path = self.paths[index]
+            folder = path.rpartition("/")[0]
+            if folder not in made:
+                make_folders(target, folder, made, self.exact)
+            with contextlib.suppress(FileExistsError, FileNotFoundError):  # see above; taken out
+                os.link(f"{source}/{path}", f"{target}/{path}")
+
     def stop(self) -> None:
         """End the process if it still runs (the build failed or was interrupted), and wait for it."""
         if self.pid is not None:
@@ -121,12 +148,16 @@ def _make_root(target: Path, exact: bool) -> None:
         os.chmod(target, DIRECTORY_MODE)
 
 
-def _link_at(source: int, into: int, paths: list[str], exact: bool) -> None:
-    """link_files between two folders held by descriptors."""
+def _link_at(source: int, into: int, paths: list[str], exact: bool, marks: memoryview) -> None:
+    """link_files between two folders held by descriptors, from the first path on until the
+    build has taken the rest (see EarlyLinker._take_from_the_end)."""
     made = {""}
-    for path in paths:
+    for index, path in enumerate(paths):
+        if index >= marks[BUILD]:
+            break
+        marks[LINKER] = index + 1
         folder = path.rpartition("/")[0]
         if folder not in made:
             make_folders("", folder, made, exact, into)
-        with contextlib.suppress(FileNotFoundError):  # taken out of the new tree meanwhile
+        with contextlib.suppress(FileExistsError, FileNotFoundError):  # the build's too; taken out
             os.link(path, path, src_dir_fd=source, dst_dir_fd=into)

@@ -4,10 +4,13 @@ the end it holds the site's files, each the very file (the same inode), and noth
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from sitegen import sparetree
 from sitegen.cachefile import CACHE
 from sitegen.output import exact_modes
 from sitegen.sparetree import EarlyLinker
@@ -69,3 +72,29 @@ def test_a_first_builds_spare_is_the_site_linked(site: Path, capsys: Capture, jo
     assert spare == public and len(public) > 2 * SIZE
     assert folders_of(site / CACHE / "spare") == folders_of(site / "public")
     assert not (site / CACHE / "updating").exists()
+
+
+@pytest.mark.parametrize("linked_there", [0, 150, 300])
+def test_the_build_links_from_the_end_what_the_process_has_not_reached(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linked_there: int) -> None:
+    """However far the forked process got (none of the files, half, all), the two sides
+    together link each one: the process from the first on, the build from the last back."""
+    real = sparetree._link_at
+
+    def as_far_as(source: int, into: int, paths: list[str], exact: bool, marks: Any) -> None:
+        marks[sparetree.LINKER] = linked_there  # taken at once, then linked
+        alone = memoryview(bytearray(8)).cast("I")  # what the process sees: it stops there
+        alone[sparetree.LINKER], alone[sparetree.BUILD] = 0, linked_there
+        real(source, into, paths, exact, alone)
+
+    monkeypatch.setattr(sparetree, "_link_at", as_far_as)  # in the forked process
+    new = tmp_path / "new"
+    files = {f"p{number:03d}/index.html": write(new, f"p{number:03d}/index.html", str(number))
+             for number in range(300)}
+    linker = EarlyLinker(new, tmp_path / "spare", files)
+    deadline = time.monotonic() + 10
+    while linker.marks[sparetree.LINKER] != linked_there and time.monotonic() < deadline:
+        time.sleep(0.001)  # the process has taken its part
+    assert linker.finish(new, files)
+    assert files_of(tmp_path / "spare") == files_of(new)
+    assert linker.marks[sparetree.BUILD] == linked_there  # the build took the rest, and no more
