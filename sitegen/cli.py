@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__, cachefile
 from .ahead import look_ahead
-from .parallel import default_jobs
+from .parallel import WorkerError, default_jobs
 from .progress import NO_PROGRESS, TerminalProgress
 from .stages import Stages
 
@@ -73,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"sitegen: error: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except WorkerError as error:  # build, check and deploy all share their work out
+        from .model import UserError
+
+        print(UserError(str(error), error.hint), file=sys.stderr)
+        return CONTENT_ERROR
     except KeyboardInterrupt:
         # Not success: `sitegen build && publish` must not publish a build that was stopped.
         # (serve stops on Ctrl-C by design, and returns 0 itself.)

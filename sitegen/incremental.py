@@ -279,15 +279,13 @@ class _Build:
             compiled = self.folder / "templates"
             compiled.mkdir(exist_ok=True)
             theme = read_theme(sources, theme_problems, NO_MEMO, False, compiled)
-            # When no article page needs a template, the templates are checked while the workers
-            # anchor (see _meanwhile): loading Jinja and them takes 25 ms they would wait for.
-            later = not site_known and theme.articles_without_jinja
-            if not site_known and not later:
-                theme_problems += theme.check()
-            self.new.theme_problems = tuple(theme_problems) if not site_known else self.cache.theme_problems
-            self.unchecked = (theme, theme_problems) if later else None
-            if not later:
+            if site_known:  # checked when it was last built
+                self.new.theme_problems = self.cache.theme_problems
                 problems += self.new.theme_problems
+            else:  # checked by _meanwhile: while the workers anchor, unless they need the templates
+                self.unchecked = (theme, theme_problems)
+                if not theme.articles_without_jinja:
+                    self._meanwhile()
             contexts = {}
             for path, data in sources.contexts.items():
                 entry, entry_problems = parse_context(path, data)
@@ -307,7 +305,7 @@ class _Build:
                     with self.stages.time("anchor"):
                         articles = self._articles(digests, problems, (config, theme, contexts, site_key))
                         problems += self._seed_problems(digests)  # after: seeds parsed there are not again
-                        if later:
+                        if not site_known:
                             self._meanwhile()  # if no worker started, it has not run yet
                             problems += self.new.theme_problems
                     with self.stages.time("assemble"):
@@ -512,7 +510,8 @@ class _Build:
 
     def _meanwhile(self) -> None:
         """What this process does while the workers anchor, once: check the templates left
-        unchecked, and ready what only the site's lists need."""
+        unchecked (loading Jinja and them: 25 ms the workers need not wait for), and ready what
+        only the site's lists need."""
         if self.unchecked is None:
             return
         theme, found = self.unchecked

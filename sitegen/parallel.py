@@ -28,7 +28,14 @@ IN_FLIGHT = 2  # chunks sent ahead to each worker, so that none waits for its ne
 
 
 class WorkerError(Exception):
-    """A worker process ended without answering: killed, or out of memory."""
+    """A worker process ended without answering: killed, most often for want of memory. (Not a
+    model.UserError: this module is imported before the look-ahead process starts, model is not.)"""
+
+    hint = ("it was killed, most often by the system when memory ran out: build again, with fewer "
+            "processes (--jobs 1) if it happens again")
+
+    def __init__(self) -> None:
+        super().__init__("a worker process ended without finishing its work")
 
 
 def default_jobs() -> int:
@@ -57,8 +64,9 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item], job
         if after is None:
             yield from map(function, items)
             return
+        chunk = _chunk_of(function, after)
         for start, end in chunk_bounds(len(items), 1):
-            yield from after([function(items[position]) for position in range(start, end)])
+            yield from chunk(items, start, end)
         return
     workers = _Workers(_chunk_of(function, after), items, chunk_bounds(len(items), jobs), jobs)
     try:
@@ -101,7 +109,6 @@ class _Workers:
         self.sent = 0  # chunks handed out so far, in order
         self.pids: list[int] = []
         self.tasks: dict[int, int] = {}  # answer pipe -> the worker's task pipe, while open
-        self.answers: list[int] = []
         self.in_flight: dict[int, int] = {}  # answer pipe -> chunks sent and not yet answered
         self.done = False  # every answer came: the workers end by themselves
         # Forked with Ctrl-C held: a terminal sends it to every process of the command, and a
@@ -112,7 +119,7 @@ class _Workers:
             for _ in range(jobs):
                 self._fork(chunk, items)
             for _ in range(IN_FLIGHT):
-                for answers in self.answers:
+                for answers in self.in_flight:
                     self._send(answers)
         except BaseException:
             self.stop()
@@ -126,7 +133,7 @@ class _Workers:
         pid = os.fork()
         if pid == 0:  # the worker: serve, then end at once, running nothing of the parent's
             try:
-                for descriptor in (task_in, answer_out, *self.tasks.values(), *self.answers):
+                for descriptor in (task_in, answer_out, *self.tasks.values(), *self.in_flight):
                     os.close(descriptor)  # an earlier worker's pipe held open here never ends
                 _serve(chunk, items, self.chunks, task_out, answer_in)
             finally:
@@ -135,7 +142,6 @@ class _Workers:
         os.close(answer_in)
         self.pids.append(pid)
         self.tasks[answer_out] = task_in
-        self.answers.append(answer_out)
         self.in_flight[answer_out] = 0
 
     def _send(self, answers: int) -> None:
@@ -153,7 +159,7 @@ class _Workers:
     def results(self) -> Iterator[Any]:
         received: dict[int, list[Any]] = {}
         poller = select.poll()
-        for answers in self.answers:
+        for answers in self.in_flight:
             poller.register(answers, select.POLLIN)
         for index in range(len(self.chunks)):
             while index not in received:
@@ -184,9 +190,9 @@ class _Workers:
         for pid in self.pids:
             os.waitpid(pid, 0)
         self.pids.clear()
-        for answers in self.answers:
+        for answers in self.in_flight:
             os.close(answers)
-        self.answers.clear()
+        self.in_flight.clear()
 
 
 def _serve(chunk: Callable[[Sequence[Any], int, int], list[Any]], items: Sequence[Any],
@@ -211,8 +217,9 @@ def _serve(chunk: Callable[[Sequence[Any], int, int], list[Any]], items: Sequenc
                 answer = (index, False, error)
             try:
                 data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
-            except Exception as error:  # an exception that does not pickle
-                data = pickle.dumps((index, False, WorkerError(f"{answer[2]!r} ({error})")))
+            except Exception as error:  # an exception that does not pickle: a bug, told as one
+                failure = RuntimeError(f"in a worker: {answer[2]!r} (which does not pickle: {error})")
+                data = pickle.dumps((index, False, failure))
             out.write(len(data).to_bytes(8, "little"))
             out.write(data)
             out.flush()
@@ -222,7 +229,7 @@ def _answer(answers: int) -> tuple[int, list[Any]]:
     """A worker's next answer: its chunk's number and results; or its exception, raised."""
     header = _read(answers, 8)
     if len(header) < 8:
-        raise WorkerError("a worker process ended without finishing its work")
+        raise WorkerError()
     data = _read(answers, int.from_bytes(header, "little"))
     index, done, results = pickle.loads(data)
     if not done:

@@ -330,6 +330,33 @@ def test_a_template_error_in_a_worker_is_reported_as_in_the_main_process(
     assert "templates/tag.html:3: error: " in errors[0]
 
 
+def test_a_worker_killed_midway_fails_the_build_with_a_message_and_keeps_public(
+        site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the system does to a process when memory runs out: the build stops with an error and
+    a hint, no traceback, no worker left, public/ as it was; the next build is whole."""
+    build(site, capsys)
+    before = tree(site / "public")
+    edit_context(site, 1)  # every article again: the workers take them
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    main_process, record_of = os.getpid(), incremental._Build._record_of
+
+    def killed(self: Any, path: str) -> Any:
+        if os.getpid() != main_process and path.endswith("a00005.md"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return record_of(self, path)
+
+    monkeypatch.setattr(incremental._Build, "_record_of", killed)
+    assert main(["build", "--root", str(site), "--jobs", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("sitegen: error: a worker process ended without finishing its work\n  hint: ")
+    assert "Traceback" not in err
+    assert child_processes() == []
+    assert tree(site / "public") == before
+    monkeypatch.undo()
+    build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
 @pytest.mark.parametrize("stage", ["anchor", "render"])
 def test_a_build_interrupted_while_workers_run_leaves_none_behind(
         stage: str, site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
