@@ -29,14 +29,15 @@ def test_the_package_templates_are_compiled_once_for_every_site(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(theme, "OWN_COMPILED", tmp_path / "own")
     compiled = compiles(monkeypatch)
-    assert Theme({}, tmp_path / "site-a").check() == []
-    assert "article.html" in compiled
+    own = {"footer.html": "<footer>{{ root }}</footer>\n"}
+    assert Theme(own, tmp_path / "site-a").check() == []
+    assert "article.html" in compiled and "footer.html" in compiled
     compiled.clear()
-    assert Theme({"footer.html": "<footer>{{ root }}</footer>\n"}, tmp_path / "site-b").check() == []
+    assert Theme(own, tmp_path / "site-b").check() == []
     assert compiled == ["footer.html"]  # a site's own template: its own cache folder
     compiled.clear()
-    assert Theme({"footer.html": "<footer>{{ root }}</footer>\n"}, tmp_path / "site-b").check() == []
-    assert Theme({}, None).check() == []  # and without a site folder (check, --no-cache)
+    assert Theme(own, tmp_path / "site-b").check() == []
+    assert Theme({}, None).check() == []  # the default theme alone: written without templates
     assert compiled == []
     assert list((tmp_path / "own").glob("*"))
     assert len(list((tmp_path / "site-b").glob("*"))) == 1
@@ -54,19 +55,20 @@ def test_folders_that_cannot_hold_compiled_templates_only_cost_a_compile(tmp_pat
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
     monkeypatch.setattr(theme, "OWN_COMPILED", blocked / "own")
+    own = {"404.html": '{% extends "base.html" %}{% block main %}gone{% endblock %}'}
     for _ in range(2):
-        page = Theme({}, blocked / "site").render("404.html", "404.html", {"config": _config()},
-                                                   {"home": "/"})
-        assert "<html" in page
+        page = Theme(own, blocked / "site").render("404.html", "404.html", {"config": _config()}, {})
+        assert "<html" in page and "gone" in page
 
 
 def test_damaged_compiled_templates_are_compiled_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(theme, "OWN_COMPILED", tmp_path / "own")
-    Theme({}, None).check()
+    own = {"footer.html": "<footer>{{ root }}</footer>\n"}
+    Theme(own, None).check()
     for kept in (tmp_path / "own").iterdir():
         kept.write_bytes(kept.read_bytes()[:40] + b"\x00garbage")
     compiled = compiles(monkeypatch)
-    assert Theme({}, None).check() == []
+    assert Theme(own, None).check() == []
     assert "article.html" in compiled
 
 

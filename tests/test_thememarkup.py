@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen import theme, thememarkup
+from sitegen import thememarkup
 from sitegen.build import Options, build_from_files, read_sources
 from sitegen.model import Annotation, Article, Config, ContextEntry, Listing
 from sitegen.seeds import parse_seed
-from sitegen.site import Citation, NoteRef
+from sitegen.site import Citation, NoteRef, TagCount
 from sitegen.theme import Theme
 
 from .conftest import REPO, SAMPLE_SEED
@@ -37,7 +37,8 @@ def test_every_article_of_the_sample_site_is_the_page_jinja_renders(monkeypatch)
         calls.append((site, root, data))
         return thememarkup.article_page(site, root, data, footer)
 
-    monkeypatch.setattr(theme, "article_page", recorded)
+    monkeypatch.setitem(thememarkup.WRITERS, "article.html",
+                        thememarkup.Writer(recorded, thememarkup.ARTICLE_TEMPLATES))
     site, problems = build_from_files(read_sources(REPO), Options(jobs=1))
     assert site is not None and not [p for p in problems if p.severity == "error"]
     assert calls, "the sample's articles are rendered by article_page"
@@ -165,3 +166,116 @@ def test_citation_items_are_the_citation_loop(citations, root):
     assert thememarkup.citation_items(citations, root) == jinja_template(CITATION_LOOP).render(
         citations=citations, root=root)
 
+
+
+# -- the site's other pages: each writer of thememarkup.WRITERS against its template
+
+SLUG_TEXT = st.text(st.sampled_from("ab-<&"), min_size=1, max_size=4)
+CONFIG = st.builds(Config, title=TEXT, description=TEXT, author=TEXT, base_url=TEXT,
+                   language=st.sampled_from(["en", "pt-BR", "x<y"]))
+ENTRY = st.builds(lambda slug, title, summary: ContextEntry("c.md", slug, title, summary, ""),
+                  SLUG_TEXT, TEXT, TEXT)
+TAG_COUNT = st.builds(TagCount, slug=SLUG_TEXT, name=TEXT, count=st.integers(0, 3))
+
+
+@st.composite
+def page_numbers(draw: st.DrawFn) -> dict[str, Any]:
+    total = draw(st.integers(1, 4))
+    number = draw(st.integers(1, total))
+    return {"number": number, "total": total,
+            "newer": draw(TEXT) if number > 1 else None, "older": draw(TEXT) if number < total else None}
+
+
+@st.composite
+def feed_entries(draw: st.DrawFn) -> tuple[tuple[Article, str], ...]:
+    entries = []
+    for _ in range(draw(st.integers(0, 3))):
+        annotation = draw(st.one_of(st.none(), st.builds(
+            lambda annotator, summary, tags: Annotation("content/a.md", "a.txt", "A", "a", summary=summary,
+                                                        annotator=annotator, tags=tuple(tags)),
+            TEXT, TEXT, st.lists(TEXT, max_size=2))))
+        article = Article(draw(SLUG_TEXT), SEED, draw(TEXT), draw(DATES), annotation)
+        entries.append((article, draw(TEXT)))
+    return tuple(entries)
+
+
+PAGE_DATA = {
+    "index.html": st.builds(lambda pages, articles: {**pages, "articles": tuple(articles)},
+                            page_numbers(), st.lists(LISTING, max_size=3)),
+    "tag.html": st.builds(lambda pages, articles, tag: {**pages, "articles": tuple(articles), "tag": tag},
+                          page_numbers(), st.lists(LISTING, min_size=1, max_size=3), TAG_COUNT),
+    "context.html": st.fixed_dictionaries({"entry": ENTRY, "body": TEXT,
+                                           "citations": st.lists(CITATION, max_size=3).map(tuple)}),
+    "context_index.html": st.fixed_dictionaries({"entries": st.lists(
+        st.tuples(ENTRY, st.integers(0, 3)), max_size=3).map(tuple)}),
+    "tags.html": st.fixed_dictionaries({"tags": st.lists(TAG_COUNT, max_size=3).map(tuple)}),
+    "404.html": st.just({}),
+    "feed.xml": st.fixed_dictionaries({"entries": feed_entries(), "updated": TEXT,
+                                       "timestamp": st.just(lambda date: f"{date.isoformat()}T00:00:00Z")}),
+    "sitemap.xml": st.fixed_dictionaries({"urls": st.lists(
+        st.tuples(TEXT, st.sampled_from(["", "2024-05-01"])), max_size=3).map(tuple)}),
+}
+
+
+def test_every_default_template_has_a_writer():
+    assert set(thememarkup.WRITERS) == set(PAGE_DATA) | {"article.html"}
+    assert set(thememarkup.WRITERS) | {"base.html", "footer.html", "macros.html"} == set(Theme({}).names)
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_DATA))
+@settings(max_examples=150)
+@given(data=st.data())
+def test_each_page_is_what_jinja_renders_from_the_same_data(name, data):
+    config = data.draw(CONFIG)
+    site = {"config": config, "contexts": 1, "tags": 1}
+    page_data, root = data.draw(PAGE_DATA[name]), data.draw(st.sampled_from(["", "../../", "a&b/"]))
+    written = thememarkup.WRITERS[name].write(site, root, page_data, None)
+    by_jinja = jinja_template_named(name).render(site=site, path="p/index.html", root=root, **page_data)
+    assert written == by_jinja
+
+
+def jinja_template_named(name: str) -> Any:
+    return Theme({}).environment.get_template(name)
+
+
+def test_every_page_of_the_sample_site_is_what_jinja_renders(monkeypatch):
+    site, _ = build_from_files(read_sources(REPO), Options(jobs=1))
+    original = Theme.__init__
+
+    def only_jinja(self: Theme, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.writers = {}
+
+    monkeypatch.setattr(Theme, "__init__", only_jinja)
+    by_jinja, _ = build_from_files(read_sources(REPO), Options(jobs=1))
+    assert site is not None and by_jinja is not None
+    assert site.files.keys() == by_jinja.files.keys()
+    for path, data in site.files.items():
+        assert data == by_jinja.files[path], path
+
+
+@pytest.mark.parametrize(("own", "by_jinja"), [
+    ("index.html", {"index.html"}),
+    ("macros.html", {"index.html", "tag.html"}),
+    ("base.html", set(thememarkup.WRITERS) - {"feed.xml", "sitemap.xml"}),
+    ("feed.xml", {"feed.xml"}),
+])
+def test_a_site_own_template_takes_the_place_of_the_writers_that_stand_for_it(own, by_jinja):
+    assert set(thememarkup.WRITERS) - set(Theme({own: "mine"}).writers) == by_jinja
+
+
+def test_a_site_without_templates_of_its_own_is_built_without_jinja(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    for folder in ("seeds", "content"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    (tmp_path / "sitegen.toml").write_text('title = "T"\nbase_url = "https://example.org/"\n')
+    probe = ("import sys; from sitegen.cli import main\n"
+             "status = main(['build', '--root', sys.argv[1], '--quiet', '--jobs', '1'])\n"
+             "print('jinja2' in sys.modules, status)")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["False", "0"], done.stderr
+    assert (tmp_path / "public" / "tags" / "index.html").is_file()
