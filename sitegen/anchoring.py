@@ -10,8 +10,8 @@ import bisect
 import difflib
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .model import Anchor, Note, Problem, Seed
 
@@ -33,8 +33,7 @@ SUSPECT = {"\u2026": "an ellipsis", "\ufb01": "a ligature", "\ufb02": "a ligatur
 PREFIX_SUFFIX = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Normalised:
+class Normalised(NamedTuple):
     """A seed's text folded for matching, with the way back to the seed's own offsets.
 
     pieces holds (norm_start, orig_start, norm_length, orig_length) for each stretch that did not

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from . import status
 from .anchoring import anchor_notes, slugify
@@ -41,11 +42,13 @@ from .theme import TemplateRenderError, Theme
 PLACEHOLDER_BASE_URL = "http://localhost:8000/"
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     base_url: str | None = None
     drafts: bool = False
     jobs: int = 1
+
+
+DEFAULT_OPTIONS = Options()
 
 
 @dataclass
@@ -138,7 +141,7 @@ def sort_sources(files: Mapping[str, bytes]) -> Sources:
     return sources
 
 
-def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
+def build_from_files(files: Mapping[str, bytes], options: Options = DEFAULT_OPTIONS,
                      sink: Sink | None = None, memo: Memo = NO_MEMO,
                      stages: Stages = NO_STAGES,
                      progress: Progress = NO_PROGRESS) -> tuple[Site | None, list[Problem]]:
@@ -189,8 +192,7 @@ def build_from_files(files: Mapping[str, bytes], options: Options = Options(),
     return site, problems
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """A successful build as rebuild_annotations needs it: what it read and what it made."""
 
     options: Options
@@ -237,13 +239,13 @@ def rebuild_annotations(snapshot: Snapshot, changed: Mapping[str, bytes]
         records[path], articles[path] = record, article
     annotations = {**snapshot.sources.annotations, **changed}
     sources = replace(snapshot.sources, annotations=annotations)
-    return files, problems, replace(snapshot, sources=sources, records=records, articles=articles,
+    return files, problems, snapshot._replace(sources=sources, records=records, articles=articles,
                                     problems=problems, frame=frame)
 
 
 def site_config(files: Mapping[str, bytes]) -> Config:
     """The site's config as written (problems aside), for commands that need it before a build."""
-    return read_config(sort_sources(files), Options(), [])
+    return read_config(sort_sources(files), DEFAULT_OPTIONS, [])
 
 
 def read_config(sources: Sources, options: Options, problems: list[Problem]) -> Config:
@@ -260,7 +262,7 @@ def read_config(sources: Sources, options: Options, problems: list[Problem]) -> 
                                 f"sitemap.xml use {PLACEHOLDER_BASE_URL}",
                                 'set base_url = "https://example.org/" in sitegen.toml, '
                                 "or pass --base-url", "warning"))
-        config = replace(config, base_url=PLACEHOLDER_BASE_URL)
+        config = config._replace(base_url=PLACEHOLDER_BASE_URL)
     return config
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from dataclasses import replace
 from typing import Any
 
 from .frontmatter import is_web_address, toml_error
@@ -81,7 +80,7 @@ def _finish(default: Config, data: dict[str, Any], path: str, text: str,
         problems.append(Problem(_key_location(path, text, "language"),
                                 f"language {language!r} is not a language tag", 'e.g. "en" or "pt-BR"'))
         values["language"] = "en"
-    return replace(default, **values), problems
+    return default._replace(**values), problems
 
 
 def _key_location(path: str, text: str, key: str) -> Location:

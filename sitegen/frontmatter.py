@@ -9,8 +9,7 @@ import datetime as dt
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from .model import Location, Problem
@@ -23,15 +22,13 @@ QUOTE_HINT = "quote the value"
 TOML_KEY = re.compile(r"\s*[\"']?([A-Za-z0-9_-]+)[\"']?\s*=")
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+class Field(NamedTuple):
     value: Any
     where: Location
     raw: str = ""  # the value as written, for messages: YAML reads `No` as false
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+class Document(NamedTuple):
     fields: dict[str, Field]
     body: str
     body_line: int  # 1-based line of the file where the body starts

@@ -129,8 +129,7 @@ class Result:
     rendered: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
+class Stored(NamedTuple):
     """An article as the cache knows it: enough for list pages; materialized when rendered."""
 
     parsed: Parsed

@@ -9,9 +9,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
 from .quickmarkdown import CONTEXT_REF, render_simple
@@ -24,8 +23,7 @@ SAFE_SCHEMES = ("http:", "https:", "mailto:")
 SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class ContextLinks:
+class ContextLinks(NamedTuple):
     """What a [[slug]] turns into on one page: the entries' titles and where they live from here."""
 
     titles: Mapping[str, str]

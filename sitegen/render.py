@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote as quote_url
 
 from markupsafe import escape as markup_escape
@@ -18,8 +18,7 @@ from .model import Anchor, Article, ContextEntry
 from .quickmarkdown import CONTEXT_REF
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedNote:
+class RenderedNote(NamedTuple):
     id: str
     number: int
     quote: str

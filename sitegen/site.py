@@ -12,7 +12,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import closing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple, Protocol
 
@@ -170,8 +170,7 @@ def group_tags(articles: Iterable[Listing]) -> list[Tag]:
     return tags
 
 
-@dataclass(frozen=True)
-class Shared:
+class Shared(NamedTuple):
     """What every article page needs from the whole site, decided before any page is rendered."""
 
     config: Config
@@ -182,8 +181,7 @@ class Shared:
     site: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedArticle:
+class RenderedArticle(NamedTuple):
     files: tuple[tuple[str, bytes], ...]  # empty once handed to a sink
     body: str | None  # None: kept from the previous build, not rendered
     cites: tuple[tuple[str, Citation], ...]  # (context slug, citation), in note order
@@ -288,8 +286,7 @@ class MemoTheme:
         return self.theme.asset(name)
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     """What an article's pages need from the rest of the site, so that one article can be
     rendered again on its own (see rerender_article)."""
 
@@ -375,7 +372,7 @@ def rerender_article(frame: Frame, old: Article, article: Article) -> tuple[dict
         feed = tuple(article if entry.slug == article.slug else entry for entry in feed)
         bodies = {**bodies, article.slug: rendered.body}
         files["feed.xml"] = render_feed(frame.shared.theme, frame.shared.site, list(feed), bodies)
-    return files, replace(frame, feed=feed, bodies=bodies)
+    return files, frame._replace(feed=feed, bodies=bodies)
 
 
 def build_site(articles: list[Article], contexts: dict[str, ContextEntry], config: Config,
