@@ -387,9 +387,9 @@ def _output_folder(root: Path, out: Path | None) -> Path:
 
 
 def _domain(text: str) -> str:
-    from .config import DOMAIN
+    from .config import is_domain
 
-    if not DOMAIN.fullmatch(text):
+    if not is_domain(text):
         raise argparse.ArgumentTypeError(f"expected a bare domain such as news.example.org, not {text!r}")
     return text
 

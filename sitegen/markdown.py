@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from markdown_it.rules_inline import StateInline
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
-SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
+# Compiled where first used (by re's own cache): most links are http(s) and never need it.
+SCHEME = r"^\s*([a-z][a-z0-9+.\-]*):"
 
 
 class ContextLinks(NamedTuple):
@@ -38,7 +39,7 @@ def is_safe_link(url: str) -> bool:
     for _ in range(3):
         decoded = unquote(decoded)
     decoded = re.sub(r"[\x00-\x20\x7f]", "", html.unescape(decoded))
-    scheme = SCHEME.match(decoded)
+    scheme = re.match(SCHEME, decoded, re.IGNORECASE)
     return scheme is None or scheme[0].lower() in SAFE_SCHEMES
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import secrets
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -83,7 +82,7 @@ class StagedOutput:
         if self.staging is None:
             self.out.parent.mkdir(parents=True, exist_ok=True)
             remove_leftovers(self.out)
-            self.staging = self.out.parent / f".{self.out.name}.new-{os.getpid()}-{secrets.token_hex(4)}"
+            self.staging = self.out.parent / f".{self.out.name}.new-{os.getpid()}-{os.urandom(4).hex()}"
             self.staging.mkdir(mode=DIRECTORY_MODE)
             os.chmod(self.staging, DIRECTORY_MODE)
         return str(self.staging)
@@ -264,7 +263,7 @@ def _swap(staging: Path, out: Path) -> Path | None:
         raise NotADirectoryError(f"{out} exists and is not a folder: refusing to replace it")
     if _exchange(staging, out):  # one atomic step: the old site is now in staging
         return staging
-    retired = out.parent / f".{out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
+    retired = out.parent / f".{out.name}.old-{os.getpid()}-{os.urandom(4).hex()}"
     os.rename(out, retired)
     try:
         os.rename(staging, out)
