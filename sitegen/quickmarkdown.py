@@ -42,10 +42,16 @@ def render_simple(text: str, is_safe_link: Callable[[str], bool],
         text = LEADING_BLANK_LINES.sub("", text)
     paragraphs = []
     for paragraph in PARAGRAPH_BREAK.split(text.rstrip()):
-        lines = paragraph.split("\n")
-        if any(_is_block_line(line) for line in lines):
+        if "\n" in paragraph:
+            lines = paragraph.split("\n")
+            if any(_is_block_line(line) for line in lines):
+                return None
+            paragraph = "\n".join(line.strip() for line in lines)
+        elif _is_block_line(paragraph):  # a paragraph of one line, as most are
             return None
-        inline = _render_inline("\n".join(line.strip() for line in lines), is_safe_link, context_link)
+        else:
+            paragraph = paragraph.strip()
+        inline = _render_inline(paragraph, is_safe_link, context_link)
         if inline is None:
             return None
         paragraphs.append(f"<p>{inline}</p>\n")
