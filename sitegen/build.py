@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -51,16 +50,15 @@ class Options(NamedTuple):
 DEFAULT_OPTIONS = Options()
 
 
-@dataclass
-class Sources:
-    """The site's files sorted by role, decoded where they are text."""
+class Sources(NamedTuple):
+    """The site's files sorted by role, decoded where they are text (see sort_sources)."""
 
-    seeds: dict[str, bytes] = field(default_factory=dict)
-    annotations: dict[str, bytes] = field(default_factory=dict)
-    contexts: dict[str, bytes] = field(default_factory=dict)
-    templates: dict[str, bytes] = field(default_factory=dict)
-    static: dict[str, bytes] = field(default_factory=dict)
-    config: dict[str, bytes] = field(default_factory=dict)
+    seeds: dict[str, bytes]
+    annotations: dict[str, bytes]
+    contexts: dict[str, bytes]
+    templates: dict[str, bytes]
+    static: dict[str, bytes]
+    config: dict[str, bytes]
 
 
 def read_sources(root: Path, problems: list[Problem] | None = None) -> dict[str, bytes]:
@@ -123,7 +121,7 @@ def inside_root(root: Path, path: Path, problems: list[Problem]) -> bool:
 
 
 def sort_sources(files: Mapping[str, bytes]) -> Sources:
-    sources = Sources()
+    sources = Sources({}, {}, {}, {}, {}, {})
     for path, data in sorted(files.items()):
         folder, _, rest = path.partition("/")
         if path in CONFIG_FILES:
@@ -238,7 +236,7 @@ def rebuild_annotations(snapshot: Snapshot, changed: Mapping[str, bytes]
         problems = [problem for problem in problems if problem not in before] + found
         records[path], articles[path] = record, article
     annotations = {**snapshot.sources.annotations, **changed}
-    sources = replace(snapshot.sources, annotations=annotations)
+    sources = snapshot.sources._replace(annotations=annotations)
     return files, problems, snapshot._replace(sources=sources, records=records, articles=articles,
                                     problems=problems, frame=frame)
 

@@ -17,7 +17,6 @@ import marshal
 import os
 import pickle
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -126,26 +125,34 @@ class Records(Mapping[str, Parsed]):
         return len(self.stored)
 
 
-@dataclass
 class Cache:
-    format: tuple[Any, ...] = FORMAT
-    site: bytes = b""  # digest of every site-wide input: config, templates, context entries, options
-    theme_problems: tuple[Problem, ...] = ()
-    sources: dict[str, Source] = field(default_factory=dict)
-    parsed: Mapping[str, Parsed] = field(default_factory=dict)  # a dict, or the Records loaded
-    outputs: dict[str, bytes] = field(default_factory=dict)  # by slug: Output.packed() (see output())
-    pages: dict[str, bytes] = field(default_factory=dict)  # output path -> key of its data
-    files: dict[str, Entry] = field(default_factory=dict)  # what the output folder holds
-    out_inode: int = 0
-    spare: dict[str, Entry] = field(default_factory=dict)  # what the spare tree holds
-    spare_inode: int = 0
-    outline: tuple[Any, ...] = ()  # site.Outline of the last build, as plain tuples
-    # what the cache file holds, section by section (as loaded, with the changes appended to
-    # it applied), and how many changes it holds: a save appends only what differs from it
-    saved: dict[str, Any] | None = field(default=None, repr=False)
-    changes: int = 0
-    saved_size: int = 0  # bytes
-    identity: Identity = (0, 0, 0)  # of the file loaded
+    """What a build leaves for the next: its inputs' digests, its records, what it wrote."""
+
+    def __init__(self, format: tuple[Any, ...] = FORMAT, site: bytes = b"",
+                 theme_problems: tuple[Problem, ...] = (), sources: dict[str, Source] | None = None,
+                 parsed: Mapping[str, Parsed] | None = None, outputs: dict[str, bytes] | None = None,
+                 pages: dict[str, bytes] | None = None, files: dict[str, Entry] | None = None,
+                 out_inode: int = 0, spare: dict[str, Entry] | None = None, spare_inode: int = 0,
+                 outline: tuple[Any, ...] = (), saved: dict[str, Any] | None = None, changes: int = 0,
+                 saved_size: int = 0, identity: Identity = (0, 0, 0)) -> None:
+        self.format = format
+        self.site = site  # digest of every site-wide input: config, templates, context entries, options
+        self.theme_problems = theme_problems
+        self.sources: dict[str, Source] = {} if sources is None else sources
+        self.parsed: Mapping[str, Parsed] = {} if parsed is None else parsed  # a dict, or the Records loaded
+        self.outputs: dict[str, bytes] = {} if outputs is None else outputs  # by slug: Output.packed()
+        self.pages: dict[str, bytes] = {} if pages is None else pages  # output path -> key of its data
+        self.files: dict[str, Entry] = {} if files is None else files  # what the output folder holds
+        self.out_inode = out_inode
+        self.spare: dict[str, Entry] = {} if spare is None else spare  # what the spare tree holds
+        self.spare_inode = spare_inode
+        self.outline = outline  # site.Outline of the last build, as plain tuples
+        # what the cache file holds, section by section (as loaded, with the changes appended to
+        # it applied), and how many changes it holds: a save appends only what differs from it
+        self.saved = saved
+        self.changes = changes
+        self.saved_size = saved_size  # bytes
+        self.identity = identity  # of the file loaded
 
     def _plain(self, path: str, record: Parsed) -> tuple[Any, ...]:
         """The record's stored form: the one loaded while the record is the same."""

@@ -32,7 +32,6 @@ import os
 import shutil
 import time
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
@@ -121,8 +120,7 @@ QUICK_UP_TO = 256
 SiteParts = tuple[Config, Theme, dict[str, ContextEntry], bytes]  # config, theme, entries, site key
 
 
-@dataclass
-class Result:
+class Result(NamedTuple):
     site: Site | None
     problems: list[Problem]
     kept: int = 0  # articles kept from the previous build

@@ -10,7 +10,6 @@ record (identity, a field made from the others) are frozen dataclasses.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
@@ -70,8 +69,7 @@ class Block(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Seed:
+class Seed(NamedTuple):
     """A raw article: its text after the optional date token, line endings normalised to \\n.
 
     Compared by identity: a build parses each seed file once, and rebuilds reuse the same Seed
@@ -84,6 +82,14 @@ class Seed:
     text: str
     blocks: tuple[Block, ...]
     first_line: int
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
 
     def line_of(self, offset: int) -> int:
         """The 1-based line of the seed file that holds text[offset]."""
@@ -179,8 +185,7 @@ class Anchor(NamedTuple):
     number: int = 0
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Article:
+class Article(NamedTuple):
     """A page to publish: a seed with its anchored notes (none for a plain seed).
 
     Two articles are equal when made from the same source bytes (the fingerprint), which keeps
@@ -194,11 +199,6 @@ class Article:
     annotation: Annotation | None
     anchors: tuple[Anchor, ...] = ()
     fingerprint: bytes = b""
-    listing: Listing = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        listing = Listing(self.slug, self.title, self.date, self.summary, len(self.anchors), self.tags)
-        object.__setattr__(self, "listing", listing)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Article):
@@ -207,8 +207,16 @@ class Article:
             return self.fingerprint == other.fingerprint
         return self is other
 
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def __hash__(self) -> int:
         return hash(self.fingerprint) if self.fingerprint else id(self)
+
+    @property
+    def listing(self) -> Listing:
+        return Listing(self.slug, self.title, self.date, self.summary, len(self.anchors), self.tags)
 
     @property
     def source(self) -> str:
@@ -252,15 +260,14 @@ class Config(NamedTuple):
         return path if path.endswith("/") else path + "/"
 
 
-@dataclass(frozen=True)
-class Site:
+class Site(NamedTuple):
     """The whole output: relative path -> bytes. Nothing is on disk yet."""
 
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes]
     articles: int = 0
     notes: int = 0
     contexts: int = 0
     base_path: str = "/"
-    origins: dict[str, str] = field(default_factory=dict)  # page -> the source file it shows
+    origins: dict[str, str] | None = None  # page -> the source file it shows
     # built with a memo (the dev server): a build.Snapshot, to rebuild one article at a time
-    snapshot: Any = field(default=None, compare=False, repr=False)
+    snapshot: Any = None

@@ -12,7 +12,6 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import closing
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple, Protocol
 
@@ -38,15 +37,10 @@ PARALLEL_LISTS_FROM = 4000
 ASSETS = ("style.css", "site.js", "favicon.svg")
 
 
-@dataclass(frozen=True, slots=True)
-class Tag:
+class Tag(NamedTuple):
     slug: str
     name: str
     articles: tuple[Listing, ...]
-
-    @property
-    def count(self) -> int:
-        return len(self.articles)
 
 
 class TagCount(NamedTuple):
@@ -101,16 +95,16 @@ class Deferred(NamedTuple):
     root: str | None
 
 
-@dataclass
 class Pages:
     """The output as it is produced: kept as path -> bytes, or handed to a sink at once (or, for
     Deferred pages, when render_deferred renders them together)."""
 
-    sink: Sink | None = None
-    files: dict[str, bytes] = field(default_factory=dict)
-    paths: set[str] = field(default_factory=set)
-    written: dict[str, Any] = field(default_factory=dict)  # path -> what the sink returned
-    deferred: list[Deferred] = field(default_factory=list)
+    def __init__(self, sink: Sink | None = None) -> None:
+        self.sink = sink
+        self.files: dict[str, bytes] = {}
+        self.paths: set[str] = set()
+        self.written: dict[str, Any] = {}  # path -> what the sink returned
+        self.deferred: list[Deferred] = []
 
     def add(self, path: str, content: str | bytes | Kept | Deferred) -> None:
         self.paths.add(path)
@@ -296,8 +290,7 @@ class Frame(NamedTuple):
     bodies: dict[str, str | None]  # their rendered texts, by slug
 
 
-@dataclass
-class Built:
+class Built(NamedTuple):
     """What build_site made: the files (unless a sink took them) and what reuse needs to know."""
 
     files: dict[str, bytes]
@@ -475,11 +468,11 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
             "entry": entry, "body": body, "citations": cited_by},
             key=(entry.slug, made_from(citation.article for citation in cited_by))))
 
-    counts = tuple(TagCount(tag.slug, tag.name, tag.count) for tag in tags)
+    counts = tuple(TagCount(tag.slug, tag.name, len(tag.articles)) for tag in tags)
     pages.add("tags/index.html", theme.render_page("tags.html", "tags/index.html", site, {"tags": counts}))
     for tag in tags:
         for path, data in _paginate(f"tags/{tag.slug}/", tag.articles):
-            count = TagCount(tag.slug, tag.name, tag.count)
+            count = TagCount(tag.slug, tag.name, len(tag.articles))
             pages.add(path, theme.render_page("tag.html", path, site, {**data, "tag": count},
                                               key=(tuple(count), page_of(data))))
 
