@@ -295,31 +295,28 @@ def context_index_page(site: dict[str, Any], root: str, data: dict[str, Any],
     page = _Page(site["config"], root, footer)
     main = ['<h1 class="page-title">Context</h1>\n'
             '<p class="page-intro">Background entries that the notes cite.</p>\n']
-    if data["entries"]:
-        main.append('<ul class="entry-list">\n')
-        main += [f'  <li>\n    <h2 class="article-item-title"><a href="{page.root}context/'
-                 f'{escape(entry.slug)}/index.html">{escape(entry.title)}</a></h2>\n'
-                 f'    <p class="article-item-summary">{escape(entry.summary)}</p>\n'
-                 f'    <p class="article-item-meta">Cited {escape(count)} time{"" if count == 1 else "s"}'
-                 "</p>\n  </li>\n" for entry, count in data["entries"]]
-        main.append("</ul>\n")
-    else:
-        main.append("<p>No context entries yet.</p>\n")
+    main += _listed('<ul class="entry-list">\n', [
+        f'  <li>\n    <h2 class="article-item-title"><a href="{page.root}context/{escape(entry.slug)}'
+        f'/index.html">{escape(entry.title)}</a></h2>\n'
+        f'    <p class="article-item-summary">{escape(entry.summary)}</p>\n'
+        f'    <p class="article-item-meta">Cited {escape(count)} time{"" if count == 1 else "s"}</p>\n'
+        "  </li>\n" for entry, count in data["entries"]], "<p>No context entries yet.</p>\n")
     return page.markup(f"Context · {page.site_title}", None, "list-page", main)
 
 
 def tags_page(site: dict[str, Any], root: str, data: dict[str, Any], footer: str | None = None) -> str:
     """tags.html: every tag, with its number of articles."""
     page = _Page(site["config"], root, footer)
-    main = ['<h1 class="page-title">Tags</h1>\n']
-    if data["tags"]:
-        main.append('<ul class="tag-cloud">\n')
-        main += [f'  <li><a href="{page.root}tags/{escape(tag.slug)}/index.html">{escape(tag.name)}</a> '
-                 f'<span class="count">{escape(tag.count)}</span></li>\n' for tag in data["tags"]]
-        main.append("</ul>\n")
-    else:
-        main.append("<p>No tags yet.</p>\n")
+    main = ['<h1 class="page-title">Tags</h1>\n', *_listed('<ul class="tag-cloud">\n', [
+        f'  <li><a href="{page.root}tags/{escape(tag.slug)}/index.html">{escape(tag.name)}</a> '
+        f'<span class="count">{escape(tag.count)}</span></li>\n' for tag in data["tags"]],
+        "<p>No tags yet.</p>\n")]
     return page.markup(f"Tags · {page.site_title}", None, "list-page", main)
+
+
+def _listed(opening: str, items: list[str], empty: str) -> list[str]:
+    """A list's markup, from its opening tag, or the sentence that stands for an empty list."""
+    return [opening, *items, "</ul>\n"] if items else [empty]
 
 
 def not_found_page(site: dict[str, Any], root: str, data: dict[str, Any], footer: str | None = None) -> str:
