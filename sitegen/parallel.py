@@ -150,7 +150,10 @@ class _Workers:
         if task is None:
             return
         if self.sent < len(self.chunks):
-            os.write(task, self.sent.to_bytes(4, "little"))
+            try:
+                os.write(task, self.sent.to_bytes(4, "little"))
+            except BrokenPipeError:  # it ended after its last answer: killed, as only this ends it
+                raise WorkerError() from None
             self.sent += 1
             self.in_flight[answers] += 1
         else:

@@ -109,6 +109,28 @@ def test_a_worker_that_dies_fails_the_caller_instead_of_leaving_it_waiting() -> 
     assert child_processes() == []
 
 
+def test_a_worker_killed_between_two_chunks_fails_the_caller_the_same_way() -> None:
+    """Killed after its answer was read and before its next chunk is sent: the chunk finds no
+    reader (a broken pipe), which is the same failure as an answer that never comes."""
+    workers = parallel._Workers(parallel._chunk_of(square, None), list(range(1000)),
+                                parallel.chunk_bounds(1000, 2), 2)
+    try:
+        first = next(iter(workers.in_flight))
+        os.kill(workers.pids[0], signal.SIGKILL)
+        while _state(workers.pids[0]) != "Z":  # its pipes close as it ends
+            pass
+        with pytest.raises(parallel.WorkerError, match="ended without finishing"):
+            workers._send(first)
+    finally:
+        workers.stop()
+    assert child_processes() == []
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(") ")[2].split()[0]
+
+
 def test_meanwhile_runs_once_the_workers_have_their_work_or_at_once_without_workers() -> None:
     ran: list[int] = []
 
