@@ -152,7 +152,7 @@ class _Workers:
         if self.sent < len(self.chunks):
             try:
                 os.write(task, self.sent.to_bytes(4, "little"))
-            except BrokenPipeError:  # it ended after its last answer: killed, as only this ends it
+            except BrokenPipeError:  # the worker is gone: before its tasks end, only a kill ends it
                 raise WorkerError() from None
             self.sent += 1
             self.in_flight[answers] += 1

@@ -38,6 +38,8 @@ ASSETS = ("style.css", "site.js", "favicon.svg")
 
 
 class Tag(NamedTuple):
+    """A tag and its articles (how many: len(articles); `count` is the tuple's own method)."""
+
     slug: str
     name: str
     articles: tuple[Listing, ...]
