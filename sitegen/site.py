@@ -213,12 +213,14 @@ def render_article(shared: Shared, article: Article) -> RenderedArticle:
 def _cites(article: Article, notes: list[RenderedNote]) -> tuple[tuple[str, Citation], ...]:
     """Each context entry the article cites, once per citing note, in note order."""
     cites: list[tuple[str, Citation]] = []
+    listing = article.listing  # made when asked: once here
     anchors = sorted(article.anchors, key=lambda a: a.number)
     for note, anchor in zip(notes, anchors, strict=True):
-        citation = Citation(article.listing, NoteRef(note.number, note.id, note.quote))
-        cites += [(slug, citation) for slug in _unique_slugs(anchor.note.refs)]
+        if anchor.note.refs:
+            citation = Citation(listing, NoteRef(note.number, note.id, note.quote))
+            cites += [(slug, citation) for slug in _unique_slugs(anchor.note.refs)]
     if article.annotation:
-        preface = Citation(article.listing, None)
+        preface = Citation(listing, None)
         cites += [(slug, preface) for slug in _unique_slugs(article.annotation.preface_refs)]
     return tuple(cites)
 
