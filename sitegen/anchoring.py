@@ -7,7 +7,6 @@ offsets always come back in the seed's own characters, so the page shows them as
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 import unicodedata
 from functools import lru_cache
@@ -241,7 +240,9 @@ def _suspect_characters(text: str, other: str, holder: str = "the quote",
 
 def _nearest(article: str, quote: str) -> tuple[int, int] | None:
     """The window of the article most like the quote, if any is close; bounded in cost."""
-    matcher = difflib.SequenceMatcher(autojunk=False)
+    from difflib import SequenceMatcher  # imported for a quote not found: most builds have none
+
+    matcher = SequenceMatcher(autojunk=False)
     matcher.set_seq2(quote)
     best, best_ratio = None, 0.6
     size = len(quote)

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Collection, Iterable, Mapping
 from functools import partial
@@ -29,6 +28,7 @@ from .model import (
     Problem,
     Seed,
     Site,
+    closest,
 )
 from .parallel import parallel_map
 from .progress import NO_PROGRESS, Progress
@@ -409,8 +409,8 @@ def plain_article(slug: str, seed: Seed, seed_data: bytes) -> Article:
 
 
 def _unknown_seed(annotation: Annotation, seed_names: Collection[str]) -> Problem:
-    close = difflib.get_close_matches(annotation.seed, sorted(seed_names), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else "seed names a file in seeds/, e.g. 001_story.txt"
+    close = closest(annotation.seed, sorted(seed_names))
+    hint = f"did you mean '{close}'?" if close else "seed names a file in seeds/, e.g. 001_story.txt"
     return Problem(annotation.where("seed"),
                    f"unknown seed '{annotation.seed}': no such file in seeds/", hint)
 
@@ -453,8 +453,8 @@ def _unknown_refs(refs: Iterable[ContextRef], contexts: dict[str, ContextEntry])
     for ref in refs:
         if ref.slug in contexts:
             continue
-        close = difflib.get_close_matches(ref.slug, list(contexts), n=1)
-        hint = (f"did you mean [[{close[0]}]]?" if close else
+        close = closest(ref.slug, contexts)
+        hint = (f"did you mean [[{close}]]?" if close else
                 f"write content/context/{ref.slug}.md, or cite an existing entry" if SLUG.fullmatch(ref.slug)
                 else "cite an entry by the name of its file in content/context/, e.g. [[hainan-2001]]")
         problems.append(Problem(ref.where, f"unknown context entry [[{ref.slug}]]", hint))

@@ -5,13 +5,12 @@ Pure: takes the files' text, returns a Config and Problems.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from typing import Any
 
 from .frontmatter import is_web_address, toml_error
-from .model import Config, Location, Problem
+from .model import Config, Location, Problem, closest
 from .seeds import NOT_TEXT
 
 KEYS = ("title", "base_url", "description", "language", "author", "cname")
@@ -52,8 +51,8 @@ def _finish(default: Config, data: dict[str, Any], path: str, text: str,
     for key, value in data.items():
         where = _key_location(path, text, key)
         if key not in KEYS:
-            close = difflib.get_close_matches(key, KEYS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(KEYS)
+            close = closest(key, KEYS)
+            hint = f"did you mean '{close}'?" if close else "known keys: " + ", ".join(KEYS)
             problems.append(Problem(where, f"unknown config key '{key}'", hint, "warning"))
         elif not isinstance(value, str):
             problems.append(Problem(where, f"config key '{key}' must be a string",

@@ -6,13 +6,12 @@ Pure. Every value comes back with the line it was written on, so field errors po
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import tomllib
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
-from .model import Location, Problem
+from .model import Location, Problem, closest
 from .seeds import NOT_TEXT
 
 if TYPE_CHECKING:
@@ -280,8 +279,8 @@ def unknown_fields(fields: dict[str, Field], known: tuple[str, ...]) -> list[Pro
     problems = []
     for key, field in fields.items():
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "known fields: " + ", ".join(known)
+            close = closest(key, known)
+            hint = f"did you mean '{close}'?" if close else "known fields: " + ", ".join(known)
             problems.append(Problem(field.where, f"unknown field '{key}'", hint, "warning"))
     return problems
 

@@ -10,6 +10,7 @@ build's start-up). A Seed compares by identity and an Article by its fingerprint
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
@@ -45,6 +46,15 @@ class Problem(NamedTuple):
     def __str__(self) -> str:
         text = f"{self.where}: {self.severity}: {self.message}"
         return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+def closest(word: str, known: Iterable[str]) -> str | None:
+    """The known word most like `word`, if one is close enough for a "did you mean" hint.
+    (difflib is imported when a hint needs it: most builds have nothing to hint at.)"""
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, list(known), n=1)
+    return close[0] if close else None
 
 
 class UserError(Exception):

@@ -5,12 +5,11 @@ Writes only files that do not exist yet; never touches a seed.
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 
 from .annotations import SLUG
-from .model import Location, Problem, Seed
+from .model import Location, Problem, Seed, closest
 from .seeds import parse_seed, slug_from_name
 
 
@@ -47,8 +46,8 @@ def new_annotation(root: Path, seed_name: str, slug: str | None) -> tuple[Path |
     seed_path = root / "seeds" / name
     if not seed_path.is_file():
         known = sorted(path.name for path in (root / "seeds").glob("*.txt"))
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "put the article in seeds/ first"
+        close = closest(name, known)
+        hint = f"did you mean '{close}'?" if close else "put the article in seeds/ first"
         return None, [Problem(Location(f"seeds/{name}"), "no such seed", hint)]
     seed, problems = parse_seed(f"seeds/{name}", seed_path.read_bytes())
     if seed is None:
