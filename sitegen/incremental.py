@@ -281,7 +281,7 @@ class _Build:
                 problems += self.new.theme_problems
             else:  # checked by _meanwhile: while the workers anchor, unless they need the templates
                 self.unchecked = (theme, theme_problems)
-                if not theme.articles_without_jinja:
+                if not theme.without_jinja("article.html"):
                     self._meanwhile()
             contexts = {}
             for path, data in sources.contexts.items():
@@ -507,8 +507,8 @@ class _Build:
 
     def _meanwhile(self) -> None:
         """What this process does while the workers anchor, once: check the templates left
-        unchecked (loading Jinja and them: 25 ms the workers need not wait for), and ready what
-        only the site's lists need."""
+        unchecked (a site's own: loading Jinja and them is 25 ms the workers need not wait for),
+        and ready what only the site's lists need."""
         if self.unchecked is None:
             return
         theme, found = self.unchecked

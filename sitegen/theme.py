@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .model import Location, Problem
-from .thememarkup import FOOTERLESS, WRITERS, article_items, citation_items, human_date
+from .thememarkup import WRITERS, article_items, citation_items, human_date
 
 if TYPE_CHECKING:
     import jinja2
@@ -57,14 +57,17 @@ class Theme:
         self.names = sorted(self.sources)
         self.compiled = compiled
         # The pages thememarkup writes for this site: those whose templates it keeps as they are.
-        self.writers = {name: writer.write for name, writer in WRITERS.items()
+        self.writers = {name: writer for name, writer in WRITERS.items()
                         if not writer.templates & overrides.keys()}
         self.own_article_page = "article.html" in self.writers
 
-    @property
-    def articles_without_jinja(self) -> bool:
-        """Whether article pages are written without any template (see render)."""
-        return self.own_article_page and "footer.html" not in self.overrides
+    def without_jinja(self, name: str) -> bool:
+        """Whether the page of template `name` is written without any template: by its writer,
+        with no footer.html of the site's own to put in (as base.html includes it)."""
+        writer = self.writers.get(name)
+        if writer is None:
+            return False
+        return "base.html" not in writer.templates or "footer.html" not in self.overrides
 
     @cached_property
     def environment(self) -> jinja2.Environment:
@@ -117,17 +120,16 @@ class Theme:
     def render(self, name: str, path: str, site: dict[str, Any], data: dict[str, Any],
                root: str | None = None) -> str:
         prefix = "../" * path.count("/") if root is None else root
-        writer = self.writers.get(name)
-        if writer is not None and (name in FOOTERLESS or "footer.html" not in self.overrides):
-            return writer(site, prefix, data, None)  # no template: no Jinja
+        if self.without_jinja(name):
+            return self.writers[name].write(site, prefix, data, None)
         import jinja2
 
         def fill(template: str) -> str:
             return self.environment.get_template(template).render(site=site, path=path, root=prefix, **data)
 
         try:
-            if writer is not None:  # a site's own footer.html, as base.html includes it: with every variable
-                return writer(site, prefix, data, fill("footer.html"))
+            if name in self.writers:  # the site's own footer.html, as base.html includes it: every variable
+                return self.writers[name].write(site, prefix, data, fill("footer.html"))
             return fill(name)
         except jinja2.TemplateError as error:
             raise TemplateRenderError(self._runtime_problem(name, error)) from error

@@ -370,8 +370,8 @@ def sitemap(site: dict[str, Any], root: str, data: dict[str, Any], footer: str |
 
 class Writer(NamedTuple):
     """What writes one of the default theme's pages, and the templates it stands for: it is used
-    while the site overrides none of them. (A site's own footer.html is rendered by Jinja and put
-    in its place.)"""
+    while the site overrides none of them. (Where they include base.html, and so footer.html, a
+    site's own footer.html is rendered by Jinja and put in its place.)"""
 
     write: Callable[[dict[str, Any], str, dict[str, Any], str | None], str]
     templates: frozenset[str]
@@ -390,4 +390,3 @@ WRITERS = {
     "feed.xml": Writer(feed, frozenset({"feed.xml"})),
     "sitemap.xml": Writer(sitemap, frozenset({"sitemap.xml"})),
 }
-FOOTERLESS = frozenset({"feed.xml", "sitemap.xml"})  # the pages that do not include footer.html

@@ -279,3 +279,11 @@ def test_a_site_without_templates_of_its_own_is_built_without_jinja(tmp_path):
                           check=True)
     assert done.stdout.split() == ["False", "0"], done.stderr
     assert (tmp_path / "public" / "tags" / "index.html").is_file()
+
+
+def test_a_site_footer_sends_through_jinja_only_the_pages_that_include_it():
+    assert all(Theme({}).without_jinja(name) for name in thememarkup.WRITERS)
+    with_footer = Theme({"footer.html": "<footer></footer>\n"})
+    written = {name for name in thememarkup.WRITERS if with_footer.without_jinja(name)}
+    assert written == {"feed.xml", "sitemap.xml"}
+    assert not Theme({"feed.xml": "mine"}).without_jinja("feed.xml")
