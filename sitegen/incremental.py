@@ -71,7 +71,6 @@ from .cache import (
 )
 from .cachefile import CACHE
 from .fronttags import quick_front_tags
-from .markdown import pygments_css
 from .memo import NO_MEMO
 from .model import Article, Config, ContextEntry, Listing, Location, Problem, Seed, Site, UserError
 from .output import StagedOutput, remove_leftovers
@@ -106,7 +105,7 @@ from .status import (
     is_context_entry,
     is_seed,
 )
-from .theme import TemplateRenderError, Theme
+from .theme import TemplateRenderError, Theme, highlight_css
 
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
 UNTRUSTED = b""  # the signature recorded for such a file: it matches none
@@ -515,7 +514,7 @@ class _Build:
         self.unchecked = None
         found += theme.check()
         self.new.theme_problems = tuple(found)
-        pygments_css()  # kept for the stylesheet the build writes last
+        highlight_css()  # kept for the stylesheet the build writes last
 
     def _front_of(self, path: str) -> tuple[tuple[str, ...], bool] | None:
         """In a worker: an annotation's tags and draft flag, from its front matter."""

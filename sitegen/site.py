@@ -16,13 +16,13 @@ from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 from .anchoring import selector_context, slugify
-from .markdown import ContextLinks, pygments_css, render_markdown
+from .markdown import ContextLinks, render_markdown
 from .memo import NO_MEMO, Memo, freeze
 from .model import Article, Config, ContextEntry, ContextRef, Listing
 from .parallel import parallel_imap
 from .progress import NO_PROGRESS, Progress
 from .render import RenderedNote, render_endnotes, render_notes, render_sidenotes, render_text
-from .theme import Theme
+from .theme import Theme, highlight_css
 
 # One encoder for every page: json.dumps with options makes a new one each call (a fifth of its
 # cost). The data is sitegen's own dicts and lists, which hold no cycles to look for.
@@ -503,7 +503,7 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     if config.cname:
         pages.add("CNAME", f"{config.cname}\n")  # GitHub Pages: the site's custom domain
     defaults = {f"assets/{asset}": theme.asset(asset) for asset in ASSETS}
-    defaults["assets/pygments.css"] = pygments_css().encode()
+    defaults["assets/pygments.css"] = highlight_css()
     for path, content in sorted({**defaults, **static}.items()):  # a site's static/ wins over
         if path not in pages.paths:  # the theme's assets, but never over a page of the site
             pages.add(path, content)

@@ -12,6 +12,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .markdown import pygments_css
 from .model import Location, Problem
 from .thememarkup import WRITERS, article_items, citation_items, human_date
 
@@ -158,3 +159,17 @@ class Theme:
     @cache
     def asset(name: str) -> bytes:
         return (THEME / "assets" / name).read_bytes()
+
+
+@cache
+def highlight_css() -> bytes:
+    """assets/pygments.css, the colours of highlighted code: as shipped for the installed
+    Pygments, when the package holds the one that version makes (theme/pygments-VERSION.css;
+    tests/test_theme.py holds them equal), else made by Pygments, whose formatter and styles
+    cost a first build 10 ms to import and run."""
+    import pygments  # its __init__ alone: no formatter, no style
+
+    try:
+        return (THEME / f"pygments-{pygments.__version__}.css").read_bytes()
+    except FileNotFoundError:
+        return pygments_css().encode()

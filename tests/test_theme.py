@@ -92,3 +92,35 @@ def test_the_default_article_page_is_rendered_without_importing_jinja(tmp_path: 
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            cwd=Path(__file__).parent.parent)
     assert shown.stdout.split() == ["True", "False"]
+
+
+def test_the_shipped_highlight_stylesheet_is_the_one_pygments_makes():
+    """One stylesheet ships, named for the Pygments version that made it. While that version is
+    installed a build takes it as it is, so it must be byte for byte what Pygments makes. After
+    an upgrade of Pygments, write markdown.pygments_css() to theme/pygments-VERSION.css for the
+    new version (without newline translation) and delete the old one."""
+    import pygments
+
+    from sitegen.markdown import pygments_css
+
+    shipped = sorted(theme.THEME.glob("pygments-*.css"))
+    assert len(shipped) == 1, shipped
+    made = pygments_css().encode()
+    assert theme.highlight_css() == made  # shipped for this version, or made
+    if shipped[0].name != f"pygments-{pygments.__version__}.css":
+        pytest.skip(f"{shipped[0].name} is for another Pygments than {pygments.__version__}: made instead")
+    assert shipped[0].read_bytes() == made
+
+
+def test_without_a_stylesheet_for_the_installed_pygments_the_build_makes_one(monkeypatch: pytest.MonkeyPatch):
+    import pygments
+
+    from sitegen.markdown import pygments_css
+
+    theme.highlight_css.cache_clear()
+    monkeypatch.setattr(pygments, "__version__", "0.0.0")
+    try:
+        assert theme.highlight_css() == pygments_css().encode()
+        assert b"pre.highlight" in theme.highlight_css()
+    finally:
+        theme.highlight_css.cache_clear()
