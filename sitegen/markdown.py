@@ -6,14 +6,13 @@ highlighted by Pygments with the named lexer only (never guessed); [[slug]] cite
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
-from .quickmarkdown import CONTEXT_REF, render_simple
+from .quickmarkdown import CONTEXT_REF, html_escape, render_simple
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -38,7 +37,9 @@ def is_safe_link(url: str) -> bool:
     decoded = url
     for _ in range(3):
         decoded = unquote(decoded)
-    decoded = re.sub(r"[\x00-\x20\x7f]", "", html.unescape(decoded))
+    from html import unescape  # here: most links are http(s), and its entity table is slow to import
+
+    decoded = re.sub(r"[\x00-\x20\x7f]", "", unescape(decoded))
     scheme = re.match(SCHEME, decoded, re.IGNORECASE)
     return scheme is None or scheme[0].lower() in SAFE_SCHEMES
 
@@ -56,7 +57,7 @@ def _highlight(code: str, language: str, _attrs: str) -> str:
     if lexer is None:
         return ""
     body = pygments_highlight(code, lexer, HtmlFormatter(nowrap=True))
-    return f'<pre class="highlight"><code class="language-{html.escape(language)}">{body}</code></pre>'
+    return f'<pre class="highlight"><code class="language-{html_escape(language)}">{body}</code></pre>'
 
 
 
@@ -80,7 +81,7 @@ def _render_context_ref(_self: Any, tokens: Any, index: int, _options: Any, env:
 
 def context_link_html(slug: str, text: str, links: ContextLinks | None) -> str:
     title = links.titles.get(slug) if links else None
-    label = html.escape(text or title or slug)
+    label = html_escape(text or title or slug)
     if title is None or links is None:
         return f'<span class="context-missing">{label}</span>'
     return f'<a class="context-link" href="{links.prefix}{slug}/index.html">{label}</a>'

@@ -8,7 +8,6 @@ build never see half a site.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import shutil
 import sys
@@ -283,6 +282,8 @@ def _exchange(first: Path, second: Path) -> bool:
     another system, an old kernel or C library, or a file system without it."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # here: a first build has no folder to swap with, and ctypes costs 2 ms to import
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2

@@ -121,3 +121,9 @@ class _UnsupportedError(Exception):
 def _escape(text: str) -> str:
     """As html.escape(text, quote=False), and '"' too (as markdown-it escapes text)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def html_escape(text: str) -> str:
+    """As html.escape(text): that module imports its table of entities, 1.5 ms a start."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#x27;"))

@@ -5,7 +5,6 @@ Pure: everything from the seed is escaped here; note Markdown goes through markd
 
 from __future__ import annotations
 
-import html
 from bisect import bisect_left
 from collections import defaultdict
 from typing import NamedTuple
@@ -15,7 +14,7 @@ from markupsafe import escape as markup_escape
 
 from .markdown import ContextLinks, render_markdown
 from .model import Anchor, Article, ContextEntry
-from .quickmarkdown import CONTEXT_REF
+from .quickmarkdown import CONTEXT_REF, html_escape
 
 
 class RenderedNote(NamedTuple):
@@ -108,7 +107,8 @@ def reference(anchor: Anchor) -> str:
 
 
 def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
+    """As html.escape(text, quote=False)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_notes(article: Article, contexts: dict[str, ContextEntry],
@@ -189,7 +189,7 @@ def render_note_body(body: str, contexts: dict[str, ContextEntry], links: Contex
     only = CONTEXT_REF.fullmatch(body.strip())
     if only and only[1].strip() in contexts:
         entry = contexts[only[1].strip()]
-        text = html.escape(only[2].strip() if only[2] else entry.title)
+        text = html_escape(only[2].strip() if only[2] else entry.title)
         return (f'<p>{_escape(entry.summary)} <a class="context-link" '
                 f'href="{links.prefix}{entry.slug}/index.html">{text}</a></p>\n')
     return render_markdown(body, links)
