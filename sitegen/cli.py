@@ -14,7 +14,7 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -63,7 +63,8 @@ def run() -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser(argv)
     arguments = parser.parse_args(argv)
     if not getattr(arguments, "verb", None):
         parser.print_help(sys.stderr)
@@ -85,14 +86,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERRUPTED
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The command line's parser. Only the command asked for (the first word that is not an
+    option: the top level has none that takes a value) gets its options; the others get their
+    names and help, all that `sitegen --help` and a wrong command's message show. Every
+    command's options would cost each run 3 ms."""
     parser = argparse.ArgumentParser(
         prog="sitegen",
         description="Build static sites of annotated news articles.")
     parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
+    asked = next((word for word in argv if not word.startswith("-")), None)
+    for name, (help_text, options) in VERBS.items():
+        verb = verbs.add_parser(name, help=help_text)
+        if name == asked:
+            options(verb)
+    return parser
 
-    build = verbs.add_parser("build", help="build the site into public/")
+
+def _build_options(build: argparse.ArgumentParser) -> None:
     _site_options(build)
     build.add_argument("--out", type=Path, help="output folder (default: ROOT/public)")
     build.add_argument("--base-url", help="the address the site is published at")
@@ -106,13 +118,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="build everything from scratch, without reading or writing .sitegen-cache/")
     build.set_defaults(run=run_build)
 
-    check = verbs.add_parser("check", help="run every check of build, write nothing")
+
+def _check_options(check: argparse.ArgumentParser) -> None:
     _site_options(check)
     check.add_argument("--links", action="store_true",
                        help="also check every internal link and #fragment, served under the base path")
     check.set_defaults(run=run_check, base_url=None)
 
-    serve = verbs.add_parser("serve", help="preview the site, rebuilding and reloading on save")
+
+def _serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
@@ -125,8 +139,8 @@ def _parser() -> argparse.ArgumentParser:
                             "'/' serves it at the root)")
     serve.set_defaults(run=run_serve)
 
-    deploy = verbs.add_parser("deploy", help="build what is committed, verify it, and publish it on a "
-                              "branch for GitHub Pages")
+
+def _deploy_options(deploy: argparse.ArgumentParser) -> None:
     deploy.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
     deploy.add_argument("--remote", default="origin", help="the remote to push to (default: origin)")
     deploy.add_argument("--branch", default="gh-pages", help="the branch to publish on (default: gh-pages)")
@@ -139,16 +153,29 @@ def _parser() -> argparse.ArgumentParser:
                         help="processes to render with (default: one per core)")
     deploy.set_defaults(run=run_deploy)
 
-    init = verbs.add_parser("init", help="start a new site in a folder, ready to build and publish")
+
+def _init_options(init: argparse.ArgumentParser) -> None:
     init.add_argument("folder", metavar="DIR", type=Path, help="the new site's folder")
     init.set_defaults(run=run_init)
 
-    new = verbs.add_parser("new", help="start an annotation file for a seed")
+
+def _new_options(new: argparse.ArgumentParser) -> None:
     new.add_argument("seed", metavar="SEED", help="a seed's file name in seeds/")
     new.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
     new.add_argument("--slug", help="the page's slug (default: from the seed's name)")
     new.set_defaults(run=run_new)
-    return parser
+
+
+# Each command: its help in `sitegen --help`, and what adds its options to its parser.
+VERBS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "build": ("build the site into public/", _build_options),
+    "check": ("run every check of build, write nothing", _check_options),
+    "serve": ("preview the site, rebuilding and reloading on save", _serve_options),
+    "deploy": ("build what is committed, verify it, and publish it on a branch for GitHub Pages",
+               _deploy_options),
+    "init": ("start a new site in a folder, ready to build and publish", _init_options),
+    "new": ("start an annotation file for a seed", _new_options),
+}
 
 
 def _site_options(parser: argparse.ArgumentParser) -> None:
