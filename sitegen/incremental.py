@@ -79,12 +79,15 @@ from .progress import NO_PROGRESS, Progress
 from .seeds import decode_text, parse_seed, slug_from_name
 from .site import (
     Built,
+    FeedArticle,
     Outline,
     RenderedArticle,
     Shared,
+    among_newest,
     build_site_reusing,
     feed_key,
     group_tags,
+    newest_rank,
     render_article,
     render_feed,
     shared_digest_of,
@@ -237,9 +240,13 @@ class _Build:
         self.fronts: dict[str, tuple[tuple[str, ...], bool] | None] = {}
         self.fresh: dict[str, Any] = {}  # what _record_of gave for the files _quick parsed
         self.shared: tuple[Shared, bytes] | None = None  # what articles are rendered early with
-        # slug -> (fingerprint, shared digest, written files, compact citations) of each article
-        # rendered early
-        self.early: dict[str, tuple[bytes, bytes, tuple[tuple[str, Entry], ...], tuple[Any, ...]]] = {}
+        # slug -> (fingerprint, shared digest, written files, compact citations, what the feed
+        # shows of it or None) of each article rendered early
+        self.early: dict[str, tuple[bytes, bytes, tuple[tuple[str, Entry], ...], tuple[Any, ...],
+                                    tuple[str, str] | None]] = {}
+        # In a worker: the ranks of the newest articles it rendered (see site.among_newest).
+        self.newest: list[tuple[Any, ...]] = []
+        self.feed: dict[str, FeedArticle] = {}  # what the workers sent of the feed's candidates
 
     def run(self) -> Result:
         problems: list[Problem] = []
@@ -565,7 +572,10 @@ class _Build:
             rendered = render_article(shared, article)
         except (TemplateRenderError, KeyError):  # the render proper reports it; an unknown tag
             return None  # is a wrong guess
-        return article.fingerprint, digest, rendered.files, compact_cites(rendered.cites)
+        feed = None
+        if among_newest(self.newest, newest_rank(article.date, article.slug)):
+            feed = rendered.body, article.annotator  # so that the feed need not parse it again
+        return article.fingerprint, digest, rendered.files, compact_cites(rendered.cites), feed
 
     def _write_early(self, outcomes: list[Any]) -> list[Any]:
         """In a worker, after a chunk: the pages its articles were rendered into, written into
@@ -576,10 +586,10 @@ class _Build:
         for record, problems, seed_problems, early in outcomes:
             if early is not None:
                 assert self.writer is not None
-                fingerprint, digest, files, cites = early
+                fingerprint, digest, files, cites, feed = early
                 try:
                     early = fingerprint, digest, tuple((path, self.writer.write(path, data))
-                                                       for path, data in files), cites
+                                                       for path, data in files), cites, feed
                 except FileExistsError:  # a slug written twice: the render proper fails the build
                     early = None
             written.append((record, problems, seed_problems, early))
@@ -773,9 +783,15 @@ class _Build:
         early = self.early.pop(article.slug, None)
         if early is None:
             return None
-        fingerprint, digest, written, cites = early
+        fingerprint, digest, written, cites, feed = early
         if fingerprint == article.fingerprint and digest == shared:
-            return RenderedArticle((), None, citations(article.listing, cites), written)
+            listing = article.listing
+            if feed is None:
+                return RenderedArticle((), None, citations(listing, cites), written)
+            body, annotator = feed
+            self.feed[article.slug] = FeedArticle(listing.slug, listing.title, listing.date, listing.summary,
+                                                  listing.tags, annotator)
+            return RenderedArticle((), body, citations(listing, cites), written)
         assert self.writer is not None
         for path, _ in written:
             self.writer.discard(path)
@@ -800,6 +816,9 @@ class _Build:
 
     def page_key(self, name: str, path: str, data: Any) -> bytes:
         return key_of(name, path, data)
+
+    def feed_article(self, article: Stored) -> FeedArticle | None:
+        return self.feed.get(article.slug)
 
     def materialize(self, article: Stored) -> Article:
         """The article a record stands for, parsed and anchored again from its files."""

@@ -237,6 +237,10 @@ class Article(NamedTuple):
         return self.annotation.summary if self.annotation else ""
 
     @property
+    def annotator(self) -> str:
+        return self.annotation.annotator if self.annotation else ""
+
+    @property
     def tags(self) -> tuple[str, ...]:
         return self.annotation.tags if self.annotation else ()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from bisect import insort
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import closing
@@ -79,6 +80,19 @@ class Reuse(Protocol):
     def keep_page(self, path: str, key: bytes) -> Any: ...
     def page_key(self, name: str, path: str, data: Any) -> bytes: ...
     def materialize(self, article: Any) -> Article: ...
+    def feed_article(self, article: Any) -> FeedArticle | None: ...
+
+
+class FeedArticle(NamedTuple):
+    """What the default feed shows of an article, beside its text: enough to write its entry
+    without parsing and anchoring it again (see _feed_articles)."""
+
+    slug: str
+    title: str
+    date: dt.date | None
+    summary: str
+    tags: tuple[str, ...]
+    annotator: str
 
 
 class Kept:
@@ -143,10 +157,25 @@ def root_of(path: str) -> str:
     return "../" * path.count("/")
 
 
+def newest_rank(date: dt.date | None, slug: str) -> tuple[int, int, str]:
+    """Where an article stands in the site's order, newest first: dated articles by date,
+    then the undated; by slug on the same date."""
+    return (0, -date.toordinal(), slug) if date else (1, 0, slug)
+
+
+def among_newest(newest: list[tuple[Any, ...]], rank: tuple[Any, ...], size: int = FEED_SIZE) -> bool:
+    """Whether an article of this rank is among the `size` newest seen so far, with `newest`
+    (their ranks, sorted) brought up to date. However articles are shared out and in whatever
+    order each share is seen, the newest `size` of all are among those it said so of."""
+    if len(newest) >= size and rank >= newest[-1]:
+        return False
+    insort(newest, rank)
+    del newest[size:]
+    return True
+
+
 def sort_newest_first(articles: Iterable[Article]) -> list[Article]:
-    dated = sorted((a for a in articles if a.date), key=lambda a: (-a.date.toordinal(), a.slug))
-    undated = sorted((a for a in articles if not a.date), key=lambda a: a.slug)
-    return dated + undated
+    return sorted(articles, key=lambda a: newest_rank(a.date, a.slug))
 
 
 def group_tags(articles: Iterable[Listing]) -> list[Tag]:
@@ -339,6 +368,14 @@ def _feed_time(newest: Iterable[Any]) -> str:
     return _timestamp(next((a.date for a in newest if a.date), None))
 
 
+def _feed_articles(reuse: Reuse, shared: Shared, newest: list[Any]) -> list[Any]:
+    """The feed's articles: for the default feed, what the workers sent of those they rendered
+    (with their texts, which build_site_reusing keeps); the others parsed and anchored again."""
+    if not shared.theme.without_jinja("feed.xml"):  # a site's own template sees whole Articles
+        return [reuse.materialize(article) for article in newest]
+    return [reuse.feed_article(article) or reuse.materialize(article) for article in newest]
+
+
 def feed_key(reuse: Reuse, shared: bytes, newest: list[Any]) -> bytes:
     """The key of the feed's data: its articles stand for themselves by their fingerprints."""
     return reuse.page_key("feed.xml", "feed.xml",
@@ -490,7 +527,7 @@ def build_site_reusing(articles: list[Any], contexts: dict[str, ContextEntry], c
     else:
         if reuse is not None:
             theme.rendered["feed.xml"] = key  # type: ignore[union-attr]
-            newest = [reuse.materialize(a) for a in newest]
+            newest = _feed_articles(reuse, shared, newest)
         pages.add("feed.xml", render_feed(theme.theme if reuse is not None else theme,  # type: ignore[union-attr]
                                           site, newest, feed_bodies))
         if reuse is None:

@@ -349,8 +349,8 @@ def feed(site: dict[str, Any], root: str, data: dict[str, Any], footer: str | No
                      f"    <updated>{published or updated}</updated>\n")
         if published:
             parts.append(f"    <published>{published}</published>\n")
-        if article.annotation and article.annotation.annotator:
-            parts.append(f"    <author><name>{escape(article.annotation.annotator)}</name></author>\n")
+        if article.annotator:  # an Article, or a site.FeedArticle
+            parts.append(f"    <author><name>{escape(article.annotator)}</name></author>\n")
         parts += [f'    <category term="{escape(tag)}"/>\n' for tag in article.tags]
         if article.summary:
             parts.append(f"    <summary>{escape(article.summary)}</summary>\n")

@@ -1,11 +1,14 @@
 """The whole site: pages, links under a sub-path, feeds, Web Annotations, determinism, safety."""
 
+import datetime as dt
 import json
 import posixpath
 import re
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree, html
 
 from sitegen.build import Options, build_from_files, read_sources
@@ -352,3 +355,24 @@ def test_a_long_quote_links_by_its_first_and_last_words_with_dashes_escaped():
         "https://x.org/a#:~:text=one%20two%20three%20four%20five,ten%20eleven%20twelve%20thirteen%20fourteen")
     assert text_fragment_link("https://x.org/a", "US-China, ties & more") == (
         "https://x.org/a#:~:text=US%2DChina%2C%20ties%20%26%20more")
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 40)), unique=True, max_size=80),
+       st.lists(st.integers(0, 3), max_size=80), st.integers(1, 6), st.randoms())
+def test_the_newest_articles_are_among_those_their_workers_saw_as_newest(keys, workers, size, rng):
+    """However articles are shared out among workers, and in whatever order each sees its own,
+    the site's `size` newest are among those their worker's among_newest said yes to."""
+    from sitegen.site import among_newest, newest_rank
+
+    ranks = [newest_rank(dt.date(2020, 1, 1) + dt.timedelta(days) if dated else None, f"a{days:02}")
+             for dated, days in keys]
+    shares: dict[int, list[tuple[object, ...]]] = {}
+    for index, rank in enumerate(ranks):
+        shares.setdefault(workers[index] if index < len(workers) else 0, []).append(rank)
+    said_yes = set()
+    for share in shares.values():
+        rng.shuffle(share)
+        newest: list[tuple[object, ...]] = []
+        said_yes.update(rank for rank in share if among_newest(newest, rank, size))
+        assert newest == sorted(share)[:size]
+    assert set(sorted(ranks)[:size]) <= said_yes
