@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import quote as quote_url
 
-from markupsafe import escape as markup_escape
+import markupsafe
 
 from .markdown import ContextLinks, render_markdown
 from .model import Anchor, Article, ContextEntry
@@ -25,6 +26,16 @@ class RenderedNote(NamedTuple):
     source_link: str = ""  # the quote on the publisher's page (a text fragment), when known
 
 
+def _replaced(value: str) -> str:
+    return (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+            .replace("'", "&#39;").replace('"', "&#34;"))
+
+
+# markupsafe.escape's own escaping of a string, without the Markup object it makes of it: in C,
+# one pass instead of five replaces (a third of their time). MarkupSafe 2 has none by that name.
+_escaped: Callable[[str], str] = getattr(markupsafe, "_escape_inner", _replaced)
+
+
 def template_text(value: object) -> str:
     """A value as Jinja's autoescape writes it (markupsafe.escape), for HTML written here
     instead of by a template; a string is escaped without making a Markup object of it, in a
@@ -32,10 +43,9 @@ def template_text(value: object) -> str:
     as markupsafe.escape does it, without the Markup object either."""
     if type(value) is not str:
         if hasattr(value, "__html__"):
-            return str(markup_escape(value))
+            return str(markupsafe.escape(value))
         value = str(value)
-    return (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
-            .replace("'", "&#39;").replace('"', "&#34;"))
+    return _escaped(value)
 
 
 def render_text(article: Article) -> str:
