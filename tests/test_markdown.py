@@ -51,6 +51,16 @@ def test_quick_path_renders_exactly_what_markdown_it_renders(text):
     assert render_markdown(text, LINKS) == (full(text) if text.strip() else "")
 
 
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(TOKENS, max_size=25).map("".join))
+@example("a*b* *c* snake_case _d_ **e** __f__ ***g*** *h_")
+def test_emphasis_tried_at_its_delimiters_alone_is_the_patterns_own_substitution(text):
+    from sitegen.quickmarkdown import EMPHASIS, STRONG, _delimited
+
+    for pattern, tag in ((STRONG, "strong"), (EMPHASIS, "em")):
+        assert _delimited(pattern, text, tag) == pattern.sub(rf"<{tag}>\2</{tag}>", text)
+
+
 def _context(slug: str, label: str) -> str:
     from sitegen.markdown import context_link_html
 
