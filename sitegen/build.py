@@ -357,12 +357,14 @@ def annotate(seeds: Mapping[str, Seed], seed_names: Collection[str], source: tup
 
 
 def _fingerprint(*parts: str | bytes) -> bytes:
-    """A digest of the source bytes an article is made from: equal digests, equal articles."""
-    digest = hashlib.blake2b(digest_size=16)
+    """A digest of the source bytes an article is made from: equal digests, equal articles.
+    SHA-256, as status.digest: in hardware, about twice BLAKE2's speed."""
+    digest = hashlib.sha256()
     for part in parts:
         data = part.encode() if isinstance(part, str) else part
-        digest.update(len(data).to_bytes(8, "little") + data)
-    return digest.digest()
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.digest()[:16]
 
 
 def _assemble(sources: Sources, seeds: dict[str, Seed], annotated: list[Annotated],
