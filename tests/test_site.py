@@ -337,6 +337,53 @@ def test_json_ld_and_meta_survive_script_endings_and_comments_in_any_field():
     assert _head_meta(page)["og:title"] == [nasty]
 
 
+JSON_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@given(title=JSON_TEXT, summary=JSON_TEXT, tags=st.lists(JSON_TEXT, max_size=3), annotator=JSON_TEXT,
+       author=JSON_TEXT, source=JSON_TEXT, dated=st.booleans(), cited=st.lists(
+           st.tuples(JSON_TEXT, JSON_TEXT, st.from_regex(r"[a-z0-9-]{1,8}", fullmatch=True)), max_size=3),
+       annotated=st.booleans())
+def test_json_ld_is_the_compact_json_of_the_documented_dict(title, summary, tags, annotator, author, source,
+                                                            dated, cited, annotated):
+    """news_article_json_ld is written as text: it must be what encoding its dict gives."""
+    from types import SimpleNamespace
+
+    from sitegen.model import Config, ContextEntry
+    from sitegen.site import news_article_json_ld
+
+    config = Config(title="Site <&>", base_url="https://example.org/s/", language="en-GB", author=author)
+    note = SimpleNamespace(annotator=annotator, source_url=source)
+    article = SimpleNamespace(slug="an-article", title=title, summary=summary, tags=tuple(tags),
+                              date=dt.date(2023, 6, 21) if dated else None,
+                              annotation=note if annotated else None)
+    entries = [ContextEntry(f"content/context/{slug}.md", slug, name, about, "", ())
+               for name, about, slug in cited]
+    url = "https://example.org/s/an-article/"
+    data: dict[str, object] = {
+        "@context": "https://schema.org", "@type": "NewsArticle", "headline": title, "url": url,
+        "mainEntityOfPage": url, "inLanguage": "en-GB",
+        "publisher": {"@type": "Organization", "name": "Site <&>", "url": "https://example.org/s/"}}
+    if dated:
+        data["datePublished"] = "2023-06-21"
+    if summary:
+        data["description"] = summary
+    if tags:
+        data["keywords"] = tags
+    if annotated and annotator:
+        data["author"] = {"@type": "Person", "name": annotator}
+    elif author:
+        data["author"] = {"@type": "Organization", "name": author}
+    if annotated and source:
+        data["isBasedOn"] = source
+    if entries:
+        data["mentions"] = [{"@type": "Thing", "name": entry.title, "description": entry.summary,
+                             "url": f"https://example.org/s/context/{entry.slug}/"} for entry in entries]
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    expected = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    assert news_article_json_ld(article, entries, config) == expected  # type: ignore[arg-type]
+
+
 def test_source_url_gives_each_note_a_text_fragment_link_to_the_original():
     front = "source_url: https://news.example.org/story?id=7#top\n"
     files = site_files({"content/a.md": annotation('## "Hainan" #1\nNote.', front=front)})
