@@ -5,9 +5,10 @@ signature of each source file, and of each output file, to know that nobody chan
 calls wait on the kernel, not on Python, and need only the site's folder and the cache file. A
 process forked first thing (see cli) makes them while this one imports sitegen and loads the
 cache, and the build then finds the answers ready. A first build (no cache yet) reads every
-source file for its digest: the forked process reads the seeds, then the annotation files (and
-the tags in their front matter) from the last one back, while the build imports and then reads
-them from the first one on, until the two meet (see Ahead.take).
+source file for its digest: the forked process reads the annotation files (and the tags in their
+front matter) from the last one back, while the build imports and then reads them from the first
+one on, until the two meet (see Ahead.take); then the seeds, whose digests the build needs only
+once its workers are done (they read each seed anyway, and digest the bytes they parse).
 
 The answer about the output folder is used only if the folder and the cache file are still the
 ones the forked process looked at: a build never writes into the output folder's files, it swaps
@@ -49,7 +50,7 @@ class Outputs(NamedTuple):
 
 class Ahead:
     """The forked process's answers, as they come: first the sources, then the output folder
-    (or, for a first build, the seeds' digests, then those of the annotations it read)."""
+    (or, for a first build, the digests of the annotations it read, then the seeds')."""
 
     def __init__(self, pid: int, reader: int, started: int, first: bool, marks: memoryview) -> None:
         self.pid: int | None = pid
@@ -71,7 +72,7 @@ class Ahead:
 
     def seed_digests(self) -> dict[str, bytes]:
         """For a first build, the digest of each seed file found (those read: an unreadable one
-        is left to the build to report); after the sources, before anything else is asked."""
+        is left to the build to report); after annotations_read."""
         answer = self._next() if self.first else None
         return answer if isinstance(answer, dict) else {}
 
@@ -87,8 +88,8 @@ class Ahead:
         return True
 
     def annotations_read(self) -> dict[str, tuple[bytes, Any]]:
-        """For a first build, after the seeds' digests: each annotation file the forked process
-        took and could read, as (digest, quick_front_tags of its bytes)."""
+        """For a first build, after the sources: each annotation file the forked process took
+        and could read, as (digest, quick_front_tags of its bytes)."""
         answer = self._next() if self.first else None
         return answer if isinstance(answer, dict) else {}
 
@@ -131,12 +132,11 @@ def look_ahead(root: Path, out: Path) -> Ahead | None:
                 # of them, often, before the build has imported what it needs to ask.
                 sending = threading.Thread(target=_send, args=(pipe, (found, refused)))
                 sending.start()
-                later = _seed_digests(root, found) if first else _outputs(out, folder)
-                annotations = _annotations_read(root, found, marks) if first else None
+                later = _annotations_read(root, found, marks) if first else _outputs(out, folder)
                 sending.join()
                 _send(pipe, later)
                 if first:
-                    _send(pipe, annotations)
+                    _send(pipe, _seed_digests(root, found))
         finally:
             os._exit(0)
     os.close(writer)

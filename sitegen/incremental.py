@@ -31,7 +31,7 @@ import gc
 import os
 import shutil
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
@@ -112,6 +112,7 @@ from .theme import TemplateRenderError, Theme, highlight_css
 
 RACY_NS = 100_000_000  # a file changed this close to when it was read may change again unseen
 UNTRUSTED = b""  # the signature recorded for such a file: it matches none
+PENDING = b"(pending)"  # a first build's seed digest until its workers are done: never a digest
 BULK = ("seeds/", "content/")  # the folders that grow with the site: read only what changed
 # From this many changed annotations on, each is rendered where it is anchored, not parsed and
 # anchored a second time to be rendered: worth a first pass over their front matter for the tags.
@@ -190,7 +191,10 @@ class _SeedsOnDemand:
         if name not in self.build.seed_names:
             return default
         if name not in self.parsed:
-            self.data[name] = self.build._bytes(f"seeds/{name}")
+            path = f"seeds/{name}"
+            self.data[name] = self.build._bytes(path)
+            if self.build.digests.get(path) is PENDING:  # in a worker of a first build
+                self.build.digests[path] = digest(self.data[name])
             self.parsed[name] = self.build._seed(name, self.data[name])
         return self.parsed[name]
 
@@ -236,6 +240,9 @@ class _Build:
         self.linker: EarlyLinker | None = None  # the next build's spare, being made (see _link_early)
         self.unchecked: tuple[Theme, list[Problem]] | None = None  # a theme to check, its problems so far
         self.read: list[str] = []  # the source files read for their digests: maybe changed
+        self.pending: list[str] = []  # the seeds whose digests are PENDING (see _digests)
+        self.found: dict[str, SourceSignature] = {}  # the source files found, and when (see _digests)
+        self.started = 0
         # of the annotations read, their tags and draft flag as quick_front_tags reads them
         self.fronts: dict[str, tuple[tuple[str, ...], bool] | None] = {}
         self.fresh: dict[str, Any] = {}  # what _record_of gave for the files _quick parsed
@@ -353,12 +360,13 @@ class _Build:
         system's clock, keeping its signature: its signature is not trusted then (UNTRUSTED
         matches none). Only a file read now can be such a file: one whose recorded signature
         holds was judged when it was read, by an earlier build, with an earlier clock.
-        `read_ahead`: found and started are the look-ahead process's, which then read the seeds
-        and some annotations of a first build (after it found them, so that a digest is never
-        older than its signature)."""
-        digests = {}
+        `read_ahead`: found and started are the look-ahead process's, which then read some
+        annotations and the seeds of a first build (after it found them, so that a digest is
+        never older than its signature). Those seeds' digests are PENDING until the workers are
+        done (see _settle_seeds)."""
+        digests = self.digests = {}
         known_sources, new_sources = self.cache.sources, self.new.sources
-        # A first build's seeds, and its last annotations, are read by the look-ahead process
+        # A first build's last annotations, and its seeds, are read by the look-ahead process
         # while this one reads the rest.
         reading_ahead = self.ahead if read_ahead and self.ahead is not None and self.ahead.first else None
         later = []
@@ -372,24 +380,42 @@ class _Build:
                 new_sources[path] = known
                 continue
             self.read.append(path)
-            if reading_ahead is not None and (
-                    is_seed(path) or (is_annotation(path) and not reading_ahead.take(annotation))):
+            if reading_ahead is not None and is_seed(path):
+                digests[path] = PENDING
+                self.pending.append(path)
+                continue
+            if reading_ahead is not None and is_annotation(path) and not reading_ahead.take(annotation):
                 later.append(path)  # read by the look-ahead process
                 continue
             digests[path] = self._digest_of(path, problems)
-        read = reading_ahead.seed_digests() if reading_ahead else {}
         annotations = reading_ahead.annotations_read() if reading_ahead else {}
         for path in later:
-            if path in read:
-                digests[path] = read[path]
-            elif path in annotations:
+            if path in annotations:
                 digests[path], self.fronts[path] = annotations[path]
             else:  # not read there (it could not be, or the process failed): here, then
                 digests[path] = self._digest_of(path, problems)
-        for path in self.read:
-            racy = changed_at(found[path]) >= started - RACY_NS
-            new_sources[path] = (UNTRUSTED if racy else found[path], digests[path])
+        self.found, self.started = found, started
+        self._record_sources(path for path in self.read if digests[path] is not PENDING)
         return digests
+
+    def _record_sources(self, paths: Iterable[str]) -> None:
+        """The cache's record of source files read by this build (see _digests)."""
+        for path in paths:
+            racy = changed_at(self.found[path]) >= self.started - RACY_NS
+            self.new.sources[path] = (UNTRUSTED if racy else self.found[path], self.digests[path])
+
+    def _settle_seeds(self, problems: list[Problem]) -> None:
+        """The digests of a first build's seeds, once its workers are done: read meanwhile by the
+        look-ahead process (the workers digest the seeds they parse themselves), or read here."""
+        if not self.pending:
+            return
+        assert self.ahead is not None
+        read = self.ahead.seed_digests()
+        for path in self.pending:
+            if self.digests[path] is PENDING:  # else this process parsed it (no workers) and digested it
+                self.digests[path] = read[path] if path in read else self._digest_of(path, problems)
+        self._record_sources(self.pending)
+        self.pending = []
 
     def _digest_of(self, path: str, problems: list[Problem]) -> bytes:
         data = self._bytes(path, problems)
@@ -471,6 +497,7 @@ class _Build:
                     problems.append(Problem(Location(path), "not built", "", "error"))  # see run()
                     continue
                 records[path] = record
+        self._settle_seeds(problems)
         for path in sorted(records):
             self.new.parsed[path] = records[path]
             problems += records[path].problems

@@ -18,7 +18,7 @@ import pytest
 
 from sitegen import ahead as ahead_module
 from sitegen import cache as stored
-from sitegen import incremental
+from sitegen import incremental, parallel
 from sitegen.ahead import look_ahead
 from sitegen.build import Options
 from sitegen.cachefile import CACHE
@@ -96,22 +96,31 @@ def test_output_files_changed_by_hand_are_named_and_rewritten(site: Path, capsys
     assert_as_fresh(site, capsys)
 
 
-def test_a_first_build_has_its_seeds_read_ahead(site: Path, capsys: Capture, scans: list[Path]) -> None:
-    """No cache yet: every source is read for its digest, the seeds by the forked process."""
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_first_build_has_its_seeds_read_ahead(site: Path, capsys: Capture, scans: list[Path], jobs: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """No cache yet: every source is read for its digest, the seeds by the forked process, after
+    the annotations; the workers (or the build itself, without them) digest each seed they parse,
+    for the article's record."""
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
     first = look_ahead(site, site / "public")
     assert first is not None and first.first
     try:
-        sources, digests = first.sources(), first.seed_digests()
+        sources = first.sources()
+        assert len(first.annotations_read()) == SIZE  # none taken here
+        digests = first.seed_digests()
         assert first.outputs() is None  # no cache to compare the output folder with
     finally:
         first.close()
     seeds = sorted(path for path in sources.found if path.startswith("seeds/"))
     assert len(seeds) == SIZE and sorted(digests) == seeds
     assert all(digests[path] == digest((site / path).read_bytes()) for path in seeds)
-    build(site, capsys)
+    build(site, capsys, "--jobs", jobs)
     assert scans == []  # the build took the answers
     cache, _ = stored.load(site / CACHE)
     assert all(cache.sources[path][1] == digests[path] for path in seeds)
+    records = [cache.parsed[path] for path in cache.sources if is_annotation(path)]
+    assert len(records) == SIZE and all(record.seed_digest == digests[record.seed] for record in records)
     assert_as_fresh(site, capsys)
 
 
@@ -160,7 +169,7 @@ def test_a_seed_the_forked_process_could_not_read_is_read_by_the_build(
 def test_a_first_builds_annotations_are_read_from_both_ends_never_skipped(
         site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The build takes the annotations from the first on, the forked process from the last back
-    (after the seeds), each stopping where the other has been: together they read every one.
+    (before the seeds), each stopping where the other has been: together they read every one.
     Here the build takes the first half before the forked process begins on them (it waits for
     that: it is usually done before the build asks), then waits for it to be done."""
     real = ahead_module._annotations_read
@@ -180,7 +189,6 @@ def test_a_first_builds_annotations_are_read_from_both_ends_never_skipped(
         half = len(annotations) // 2
         mine = [path for index, path in enumerate(annotations[:half]) if first.take(index)]
         assert mine == annotations[:half]  # from the first on
-        first.seed_digests()
         theirs = first.annotations_read()  # once it has met what this process took
         assert not any(first.take(index) for index in range(len(mine), len(annotations)))
     finally:
