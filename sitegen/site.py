@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from bisect import insort
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import closing
 from functools import partial
@@ -181,20 +181,22 @@ def sort_newest_first(articles: Iterable[Article]) -> list[Article]:
 
 def group_tags(articles: Iterable[Listing]) -> list[Tag]:
     """Tags that differ only in case or spacing are one tag, named by its most used spelling."""
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    members: dict[str, list[Listing]] = defaultdict(list)
+    counts: dict[tuple[str, str], int] = {}  # (slug, spelling) -> the articles spelling it so
+    members: dict[str, list[Listing]] = {}
     slugs: dict[str, str] = {}  # a site has few tags, each on many articles: each made once
     for article in articles:
-        named = [(slugs.get(tag) or slugs.setdefault(tag, slugify(tag)), tag) for tag in article.tags]
-        for slug in dict.fromkeys(slug for slug, _ in named):
-            members[slug].append(article)
-        for slug, tag in named:
-            spellings[slug][tag] += 1
-    tags = []
-    for slug in sorted(members):
-        name = min(spellings[slug].items(), key=lambda item: (-item[1], item[0]))[0]
-        tags.append(Tag(slug, name, tuple(members[slug])))
-    return tags
+        for tag in article.tags:
+            slug = slugs.get(tag) or slugs.setdefault(tag, slugify(tag))
+            counts[slug, tag] = counts.get((slug, tag), 0) + 1
+            group = members.get(slug)
+            if group is None:
+                members[slug] = [article]
+            elif group[-1] is not article:  # two of its tags may be one: it is listed once
+                group.append(article)
+    spellings: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for (slug, tag), count in counts.items():
+        spellings[slug].append((-count, tag))
+    return [Tag(slug, min(spellings[slug])[1], tuple(members[slug])) for slug in sorted(members)]
 
 
 class Shared(NamedTuple):

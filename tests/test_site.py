@@ -423,3 +423,32 @@ def test_the_newest_articles_are_among_those_their_workers_saw_as_newest(keys, w
         said_yes.update(rank for rank in share if among_newest(newest, rank, size))
         assert newest == sorted(share)[:size]
     assert set(sorted(ranks)[:size]) <= said_yes
+
+
+def _grouped_one_by_one(articles):  # group_tags as first written: the reference
+    from collections import Counter, defaultdict
+
+    from sitegen.anchoring import slugify
+    from sitegen.site import Tag
+
+    spellings: dict = defaultdict(Counter)
+    members: dict = defaultdict(list)
+    for article in articles:
+        named = [(slugify(tag), tag) for tag in article.tags]
+        for slug in dict.fromkeys(slug for slug, _ in named):
+            members[slug].append(article)
+        for slug, tag in named:
+            spellings[slug][tag] += 1
+    return [Tag(slug, min(spellings[slug].items(), key=lambda item: (-item[1], item[0]))[0],
+                tuple(members[slug])) for slug in sorted(members)]
+
+
+@given(st.lists(st.lists(st.sampled_from(["Census", "census", " Census", "CENSUS", "Arms Control",
+                                          "arms  control", "Fisheries", "fish", "Fish", "x"]), max_size=4),
+                max_size=12))
+def test_tags_are_grouped_as_counted_one_article_at_a_time(tag_lists):
+    from sitegen.model import Listing
+    from sitegen.site import group_tags
+
+    articles = [Listing(f"a{index}", "T", None, "", 0, tuple(tags)) for index, tags in enumerate(tag_lists)]
+    assert group_tags(articles) == _grouped_one_by_one(articles)
