@@ -22,6 +22,9 @@ NOT_TEXT = re.compile(f"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef{NONCHARACT
 # and text rarely holds a character past U+FFFF.
 NOT_TEXT_BMP = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
 ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+# The bytes of plain text: printable ASCII, line breaks (\r too: it becomes \n), tabs and form
+# feeds. Deleting them from a file's bytes leaves nothing, in a tenth of str.isprintable's time.
+PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n\r\t\x0c"
 
 
 def decode_text(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
@@ -46,8 +49,8 @@ def decode_text(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
         return None, [Problem(Location(path, line, column), message, "re-save the file as UTF-8")]
     if "\r" in text:  # one quick scan for the usual text, which has none: replacing costs two
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if text.isascii() and text.replace("\n", "").replace("\t", "").replace("\x0c", "").isprintable():
-        return text, []  # nothing but printable ASCII and the line breaks, tabs and form feeds
+    if text.isascii() and not data.translate(None, PLAIN_ASCII):
+        return text, []  # nothing but printable ASCII and line breaks, tabs and form feeds
     found = (NOT_TEXT if not text.isascii() and ASTRAL.search(text) else NOT_TEXT_BMP).search(text)
     if found:
         code = ord(found[0])
