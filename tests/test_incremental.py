@@ -484,6 +484,20 @@ def test_seeds_parsed_by_workers_are_not_parsed_again_in_the_main_process(
     assert capsys.readouterr().err.count(f"{seed(site, 3).name}:1:1: error:") == 1
 
 
+def materializations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The slugs of the articles this process parses and anchors again from their records, in
+    order, from here on (a worker's are its own)."""
+    materialized: list[str] = []
+    materialize = incremental._Build.materialize
+
+    def counting(build: Any, article: Any) -> Any:
+        materialized.append(article.slug)
+        return materialize(build, article)
+
+    monkeypatch.setattr(incremental._Build, "materialize", counting)
+    return materialized
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_articles_rendered_where_they_are_anchored_give_the_same_output(
         jobs: str, site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -493,14 +507,7 @@ def test_articles_rendered_where_they_are_anchored_give_the_same_output(
     not even for the feed, which takes its articles' texts from where they were rendered."""
     monkeypatch.setattr(incremental, "EARLY_FROM", 1)
     monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
-    materialized = []
-    materialize = incremental._Build.materialize
-
-    def counting(build: Any, article: Any) -> Any:
-        materialized.append(article.slug)
-        return materialize(build, article)
-
-    monkeypatch.setattr(incremental._Build, "materialize", counting)
+    materialized = materializations(monkeypatch)
     assert f"(0 cached, {SIZE} rendered)" in build(site, capsys, "--jobs", jobs)
     assert materialized == []
     assert_as_fresh(site, capsys)
@@ -524,14 +531,7 @@ def test_the_feed_parses_again_only_what_no_worker_rendered_or_its_own_template_
         (site / "templates").mkdir()
         feed = (REPO / "sitegen" / "theme" / "templates" / "feed.xml").read_text(encoding="utf-8")
         (site / "templates" / "feed.xml").write_text(feed.replace("<generator>", "<generator>own "))
-    materialized = []
-    materialize = incremental._Build.materialize
-
-    def counting(build: Any, article: Any) -> Any:
-        materialized.append(article.slug)
-        return materialize(build, article)
-
-    monkeypatch.setattr(incremental._Build, "materialize", counting)
+    materialized = materializations(monkeypatch)
     build(site, capsys, "--jobs", "2")
     if own_feed:
         assert len(set(materialized)) == FEED_SIZE and materialized.count("zz-plain") == 2
