@@ -342,11 +342,21 @@ def declared_seed(data: bytes) -> str:
 
 def annotate(seeds: Mapping[str, Seed], seed_names: Collection[str], source: tuple[str, bytes]) -> Annotated:
     """Parse one annotation file and anchor its notes in its seed (drafts too: always checked)."""
-    path, data = source
+    return anchor_annotation(seeds, seed_names, read_annotation(*source))
+
+
+def read_annotation(path: str, data: bytes) -> tuple[Annotation | None, list[Problem]]:
+    """An annotation file's annotation, parsed (the first half of annotate)."""
     text, problems = decode_text(path, data)
     if text is None:
-        return None, (), problems
-    annotation, problems = parse_annotation(path, text)
+        return None, problems
+    return parse_annotation(path, text)
+
+
+def anchor_annotation(seeds: Mapping[str, Seed], seed_names: Collection[str],
+                      parsed: tuple[Annotation | None, list[Problem]]) -> Annotated:
+    """A parsed annotation's notes anchored in its seed (the second half of annotate)."""
+    annotation, problems = parsed
     seed = seeds.get(annotation.seed) if annotation else None
     if annotation is None or seed is None:
         if annotation and annotation.seed and annotation.seed not in seed_names:

@@ -18,6 +18,7 @@ import pickle
 import select
 import signal
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -49,31 +50,42 @@ def parallel_map(function: Callable[[Item], Result], items: Sequence[Item],
 
 
 def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item], jobs: int,
-                  meanwhile: Callable[[], None] = lambda: None,
-                  after: Callable[[list[Result]], list[Result]] | None = None) -> Iterator[Result]:
+                  meanwhile: Callable[[], None] = lambda: None) -> Iterator[Result]:
     """Like parallel_map, but yields each result in order as soon as it is ready. `meanwhile`
     runs in this process once the workers have their work (at once, without workers): this
-    process has nothing else to do until their first results come. `after` takes the results
-    of each chunk of items, where they were made, and gives those to yield.
+    process has nothing else to do until their first results come.
 
     An exception raised by `function` in a worker is raised here; however the iteration ends,
     no worker is left running."""
+    if min(jobs, len(items) // MIN_ITEMS_PER_WORKER) < 2 or not hasattr(os, "fork"):
+        meanwhile()
+        yield from map(function, items)
+        return
+    yield from parallel_batches(partial(_each, function), items, jobs, meanwhile)
+
+
+def parallel_batches(work: Callable[[list[Item]], list[Result]], items: Sequence[Item], jobs: int,
+                     meanwhile: Callable[[], None] = lambda: None) -> Iterator[Result]:
+    """Like parallel_imap, with `work` given a chunk of items at a time (a list, in order), to
+    return their results in order: work done stage by stage over a chunk, each stage for every
+    item before the next, keeps each stage's code and data in the processor's caches (see
+    incremental's _records_of). Without workers, the chunks are done here, one after another."""
     jobs = min(jobs, len(items) // MIN_ITEMS_PER_WORKER)
     if jobs < 2 or not hasattr(os, "fork"):
         meanwhile()
-        if after is None:
-            yield from map(function, items)
-            return
-        chunk = _chunk_of(function, after)
         for start, end in chunk_bounds(len(items), 1):
-            yield from chunk(items, start, end)
+            yield from work(list(items[start:end]))
         return
-    workers = _Workers(_chunk_of(function, after), items, chunk_bounds(len(items), jobs), jobs)
+    workers = _Workers(work, items, chunk_bounds(len(items), jobs), jobs)
     try:
         meanwhile()
         yield from workers.results()
     finally:
         workers.stop()
+
+
+def _each(function: Callable[[Item], Result], items: list[Item]) -> list[Result]:
+    return [function(item) for item in items]
 
 
 CHUNK, LAST_CHUNK = 64, 8  # items per chunk: the most, and the fewest at the end
@@ -92,18 +104,10 @@ def chunk_bounds(count: int, jobs: int) -> list[tuple[int, int]]:
     return chunks
 
 
-def _chunk_of(function: Callable[[Any], Any], after: Callable[[list[Any]], list[Any]] | None
-              ) -> Callable[[Sequence[Any], int, int], list[Any]]:
-    def chunk(items: Sequence[Any], start: int, end: int) -> list[Any]:
-        results = [function(items[position]) for position in range(start, end)]
-        return results if after is None else after(results)
-    return chunk
-
-
 class _Workers:
     """Forked workers, each with a pipe of chunk numbers to do and a pipe of answers."""
 
-    def __init__(self, chunk: Callable[[Sequence[Any], int, int], list[Any]], items: Sequence[Any],
+    def __init__(self, work: Callable[[list[Any]], list[Any]], items: Sequence[Any],
                  chunks: list[tuple[int, int]], jobs: int) -> None:
         self.chunks = chunks
         self.sent = 0  # chunks handed out so far, in order
@@ -117,7 +121,7 @@ class _Workers:
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             for _ in range(jobs):
-                self._fork(chunk, items)
+                self._fork(work, items)
             for _ in range(IN_FLIGHT):
                 for answers in self.in_flight:
                     self._send(answers)
@@ -127,7 +131,7 @@ class _Workers:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held meanwhile comes now
 
-    def _fork(self, chunk: Callable[[Sequence[Any], int, int], list[Any]], items: Sequence[Any]) -> None:
+    def _fork(self, work: Callable[[list[Any]], list[Any]], items: Sequence[Any]) -> None:
         task_out, task_in = os.pipe()
         answer_out, answer_in = os.pipe()
         pid = os.fork()
@@ -135,7 +139,7 @@ class _Workers:
             try:
                 for descriptor in (task_in, answer_out, *self.tasks.values(), *self.in_flight):
                     os.close(descriptor)  # an earlier worker's pipe held open here never ends
-                _serve(chunk, items, self.chunks, task_out, answer_in)
+                _serve(work, items, self.chunks, task_out, answer_in)
             finally:
                 os._exit(0)
         os.close(task_out)
@@ -198,7 +202,7 @@ class _Workers:
         self.in_flight.clear()
 
 
-def _serve(chunk: Callable[[Sequence[Any], int, int], list[Any]], items: Sequence[Any],
+def _serve(work: Callable[[list[Any]], list[Any]], items: Sequence[Any],
            chunks: list[tuple[int, int]], tasks: int, answers: int) -> None:
     """In a worker: each chunk whose number comes, done and answered, until the tasks end.
 
@@ -215,7 +219,7 @@ def _serve(chunk: Callable[[Sequence[Any], int, int], list[Any]], items: Sequenc
             index = int.from_bytes(number, "little")
             start, end = chunks[index]
             try:
-                answer = (index, True, chunk(items, start, end))
+                answer = (index, True, work(list(items[start:end])))
             except BaseException as error:  # raised again in the caller
                 answer = (index, False, error)
             try:

@@ -338,14 +338,14 @@ def test_a_worker_killed_midway_fails_the_build_with_a_message_and_keeps_public(
     before = tree(site / "public")
     edit_context(site, 1)  # every article again: the workers take them
     monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
-    main_process, record_of = os.getpid(), incremental._Build._record_of
+    main_process, records_of = os.getpid(), incremental._Build._records_of
 
-    def killed(self: Any, path: str) -> Any:
-        if os.getpid() != main_process and path.endswith("a00005.md"):
+    def killed(self: Any, paths: list[str]) -> Any:
+        if os.getpid() != main_process and any(path.endswith("a00005.md") for path in paths):
             os.kill(os.getpid(), signal.SIGKILL)
-        return record_of(self, path)
+        return records_of(self, paths)
 
-    monkeypatch.setattr(incremental._Build, "_record_of", killed)
+    monkeypatch.setattr(incremental._Build, "_records_of", killed)
     assert main(["build", "--root", str(site), "--jobs", "2"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("sitegen: error: a worker process ended without finishing its work\n  hint: ")
@@ -592,6 +592,44 @@ def test_articles_rendered_early_with_a_wrong_guess_of_the_tags_are_rendered_aga
     assert_as_fresh(site, capsys)
     edit_note(site, 3)  # the quick path, which renders the edited article itself
     assert f"({SIZE - 1} cached, 1 rendered)" in build(site, capsys)
+    assert_as_fresh(site, capsys)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_tag_missing_from_the_guess_leaves_its_articles_to_be_rendered_later(
+        jobs: str, site: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An article with a tag the front matter's scan did not see cannot be rendered early (its
+    tag has no page yet): the rest of its chunk is, each on its own, and it is rendered with
+    the site's lists, into the same bytes as a fresh build's."""
+    monkeypatch.setattr(incremental, "EARLY_FROM", 1)
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    tags = {tag for path in (site / "content").glob("a*.md") for tag in incremental.quick_front_tags(
+        path.read_bytes())[0]}
+    unseen = sorted(tags)[0]
+    read, scan = incremental.front_tags, incremental.quick_front_tags
+
+    def blind(path: str, text: str) -> Any:
+        found, draft = read(path, text)
+        return tuple(tag for tag in found if tag != unseen), draft
+
+    def blind_scan(data: bytes) -> Any:
+        found = scan(data)
+        return None if found is None else (tuple(tag for tag in found[0] if tag != unseen), found[1])
+
+    monkeypatch.setattr(incremental, "front_tags", blind)
+    monkeypatch.setattr(incremental, "quick_front_tags", blind_scan)
+    monkeypatch.setattr(ahead, "quick_front_tags", blind_scan)
+    rendered_alone = []
+    alone = incremental._render_alone
+
+    def counting(shared: Any, article: Any) -> Any:
+        rendered_alone.append(article.slug)
+        return alone(shared, article)
+
+    monkeypatch.setattr(incremental, "_render_alone", counting)
+    assert f"(0 cached, {SIZE} rendered)" in build(site, capsys, "--jobs", jobs)
+    if jobs == "1":  # in this process: the chunks that held an article with the unseen tag
+        assert rendered_alone and len(set(rendered_alone)) == len(rendered_alone)
     assert_as_fresh(site, capsys)
 
 

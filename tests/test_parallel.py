@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+from functools import partial
 
 import pytest
 from hypothesis import given
@@ -112,7 +113,7 @@ def test_a_worker_that_dies_fails_the_caller_instead_of_leaving_it_waiting() -> 
 def test_a_worker_killed_between_two_chunks_fails_the_caller_the_same_way() -> None:
     """Killed after its answer was read and before its next chunk is sent: the chunk finds no
     reader (a broken pipe), which is the same failure as an answer that never comes."""
-    workers = parallel._Workers(parallel._chunk_of(square, None), list(range(1000)),
+    workers = parallel._Workers(partial(parallel._each, square), list(range(1000)),
                                 parallel.chunk_bounds(1000, 2), 2)
     try:
         first = next(iter(workers.in_flight))
@@ -143,14 +144,26 @@ def test_meanwhile_runs_once_the_workers_have_their_work_or_at_once_without_work
     assert ran == [2, 0]
 
 
-def made_where(results: list[int]) -> list[tuple[int, int]]:
-    return [(result, os.getpid()) for result in results]
+def squared_where(items: list[int]) -> list[tuple[int, int]]:
+    return [(square(item), os.getpid()) for item in items]
 
 
-def test_after_takes_each_chunks_results_in_the_process_that_made_them() -> None:
-    """As the build writes a chunk's pages together, apart from rendering them."""
+def test_batches_take_each_chunk_whole_in_the_process_that_does_it() -> None:
+    """As the build parses, anchors, renders and writes a chunk of articles stage by stage."""
     for count, shared_out in ((4 * parallel.MIN_ITEMS_PER_WORKER, True), (3, False)):
-        results = list(parallel.parallel_imap(square, list(range(count)), 2, after=made_where))
+        results = list(parallel.parallel_batches(squared_where, list(range(count)), 2))
         assert [result for result, _ in results] == [square(item) for item in range(count)]
         where = {pid for _, pid in results}
         assert where == {os.getpid()} if not shared_out else len(where) == 2 and os.getpid() not in where
+
+
+@given(st.integers(0, 300))
+def test_without_workers_the_batches_are_the_chunks_in_order(count: int) -> None:
+    taken: list[list[int]] = []
+
+    def work(items: list[int]) -> list[int]:
+        taken.append(items)
+        return items
+
+    assert list(parallel.parallel_batches(work, list(range(count)), 1)) == list(range(count))
+    assert [(chunk[0], chunk[-1] + 1) for chunk in taken] == parallel.chunk_bounds(count, 1)
