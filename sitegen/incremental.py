@@ -590,15 +590,14 @@ class _Build:
         them all before the next (see _records_of)."""
         sources = [self._bytes(path) for path in paths]
         parsed = [read_annotation(path, data) for path, data in zip(paths, sources, strict=True)]
-        seeds = [_SeedsOnDemand(self) for _ in paths]
-        for on_demand, (annotation, _) in zip(seeds, parsed, strict=True):
-            if annotation is not None:
-                on_demand.get(annotation.seed)
+        demands = [_SeedsOnDemand(self) for _ in paths]
+        seeds = [on_demand.get(annotation.seed) if annotation is not None else None
+                 for on_demand, (annotation, _) in zip(demands, parsed, strict=True)]
         anchored = [anchor_annotation(on_demand, self.seed_names, each)  # type: ignore[arg-type]
-                    for on_demand, each in zip(seeds, parsed, strict=True)]
+                    for on_demand, each in zip(demands, parsed, strict=True)]
         made: list[Made] = []
-        for data, on_demand, (annotation, anchors, problems) in zip(sources, seeds, anchored, strict=True):
-            seed = on_demand.get(annotation.seed) if annotation is not None else None
+        for data, on_demand, seed, (annotation, anchors, problems) in zip(sources, demands, seeds, anchored,
+                                                                          strict=True):
             parsed_seeds = [f"seeds/{name}" for name in on_demand.parsed]
             seed_problems = {path: self.seed_problems[path] for path in parsed_seeds}
             if annotation is None or seed is None:
@@ -646,7 +645,7 @@ class _Build:
             early[index] = article.fingerprint, digest, rendered.files, compact_cites(rendered.cites), feed
         return early
 
-    def _write_early(self, outcomes: list[Any]) -> list[Any]:
+    def _write_early(self, outcomes: list[Outcome]) -> list[Outcome]:
         """In a worker, after a chunk: the pages its articles were rendered into, written into
         the new tree, each (path, bytes) replaced by what writing it gave. Written together,
         apart from the rendering, so that neither evicts the other from the processor's caches

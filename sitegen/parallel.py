@@ -57,7 +57,7 @@ def parallel_imap(function: Callable[[Item], Result], items: Sequence[Item], job
 
     An exception raised by `function` in a worker is raised here; however the iteration ends,
     no worker is left running."""
-    if min(jobs, len(items) // MIN_ITEMS_PER_WORKER) < 2 or not hasattr(os, "fork"):
+    if _workers_for(len(items), jobs) < 2:
         meanwhile()
         yield from map(function, items)
         return
@@ -70,8 +70,8 @@ def parallel_batches(work: Callable[[list[Item]], list[Result]], items: Sequence
     return their results in order: work done stage by stage over a chunk, each stage for every
     item before the next, keeps each stage's code and data in the processor's caches (see
     incremental's _records_of). Without workers, the chunks are done here, one after another."""
-    jobs = min(jobs, len(items) // MIN_ITEMS_PER_WORKER)
-    if jobs < 2 or not hasattr(os, "fork"):
+    jobs = _workers_for(len(items), jobs)
+    if jobs < 2:
         meanwhile()
         for start, end in chunk_bounds(len(items), 1):
             yield from work(list(items[start:end]))
@@ -82,6 +82,12 @@ def parallel_batches(work: Callable[[list[Item]], list[Result]], items: Sequence
         yield from workers.results()
     finally:
         workers.stop()
+
+
+def _workers_for(count: int, jobs: int) -> int:
+    """How many workers `count` items are shared out among: fewer than two means none, the work
+    is done in this process (as it is where processes cannot fork)."""
+    return min(jobs, count // MIN_ITEMS_PER_WORKER) if hasattr(os, "fork") else 1
 
 
 def _each(function: Callable[[Item], Result], items: list[Item]) -> list[Result]:
